@@ -1,1 +1,19 @@
+//! cronguard: a static analyzer that stops malicious or risky Kubernetes scheduled
+//! workloads (CronJobs, Jobs, static pods, and every workload with a pod template) before
+//! they reach a cluster.
+//!
+//! Data flow: [`source`] → [`yaml`] (spanned documents) → [`k8s`] (objects and workload
+//! views) → [`rules`] (checks) → [`finding`]s → [`report`]. [`scan`] runs the pipeline;
+//! [`cli`] is the command line, callable in-process.
+
+pub mod cli;
+pub mod config;
+pub mod finding;
+pub mod index;
+pub mod k8s;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod util;
 pub mod yaml;

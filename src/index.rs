@@ -1,0 +1,240 @@
+//! A read-only index of the objects other objects refer to (ServiceAccounts, RBAC, ConfigMaps),
+//! built before the checks run so a rule can follow a reference into another file.
+//!
+//! It holds compact owned copies, not parse trees, so memory stays bounded by what is indexed.
+
+use crate::k8s::{Object, ObjectId};
+use crate::yaml::{Document, Span};
+use std::sync::Arc;
+
+/// Kinds the index keeps. The pipeline pre-parses only files that mention one of them.
+pub const INDEXED_KINDS: &[&str] = &[
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+];
+
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub path: Arc<str>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    pub id: ObjectId,
+    pub at: Located,
+    pub automount: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub id: ObjectId,
+    pub at: Located,
+    pub role_kind: String,
+    pub role_name: String,
+    pub subjects: Vec<Subject>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PolicyRule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+    pub resource_names: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub id: ObjectId,
+    pub at: Located,
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConfigMapEntry {
+    pub key: String,
+    pub value: String,
+    /// Span of the value in its file (for a block scalar, the whole block).
+    pub span: Span,
+    /// Byte offset in the file where the value's content starts (after `|` and indentation
+    /// for block scalars), used to point inside scripts.
+    pub content_start: u32,
+    /// True if the value is a literal block scalar: content lines map 1:1 to source lines.
+    pub literal: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConfigMap {
+    pub id: ObjectId,
+    pub at: Located,
+    pub source: Arc<str>,
+    pub data: Vec<ConfigMapEntry>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    pub service_accounts: Vec<ServiceAccount>,
+    pub bindings: Vec<Binding>,
+    pub roles: Vec<Role>,
+    pub config_maps: Vec<ConfigMap>,
+}
+
+fn strings(doc: &Document, node: Option<crate::yaml::NodeId>) -> Vec<String> {
+    node.map(|n| {
+        doc.seq(n)
+            .iter()
+            .filter_map(|i| doc.str(*i).map(str::to_string))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl Index {
+    /// Add one object if it is of an indexed kind.
+    pub fn add(&mut self, path: &Arc<str>, src: &Arc<str>, doc: &Document, obj: &Object) {
+        let at = Located {
+            path: path.clone(),
+            span: doc.span(obj.node),
+        };
+        let root = obj.node;
+        match (obj.id.group(), obj.id.kind.as_str()) {
+            ("", "ServiceAccount") => self.service_accounts.push(ServiceAccount {
+                id: obj.id.clone(),
+                at,
+                automount: doc
+                    .get(root, "automountServiceAccountToken")
+                    .and_then(|v| doc.as_bool(v)),
+            }),
+            ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+                let role_ref = doc.get(root, "roleRef");
+                let subjects = doc
+                    .get(root, "subjects")
+                    .map(|s| {
+                        doc.seq(s)
+                            .iter()
+                            .map(|&s| Subject {
+                                kind: doc.get_str(s, "kind").unwrap_or_default().to_string(),
+                                name: doc.get_str(s, "name").unwrap_or_default().to_string(),
+                                namespace: doc.get_str(s, "namespace").map(str::to_string),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.bindings.push(Binding {
+                    id: obj.id.clone(),
+                    at,
+                    role_kind: role_ref
+                        .and_then(|r| doc.get_str(r, "kind"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    role_name: role_ref
+                        .and_then(|r| doc.get_str(r, "name"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    subjects,
+                });
+            }
+            ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => {
+                let rules = doc
+                    .get(root, "rules")
+                    .map(|r| {
+                        doc.seq(r)
+                            .iter()
+                            .map(|&r| PolicyRule {
+                                api_groups: strings(doc, doc.get(r, "apiGroups")),
+                                resources: strings(doc, doc.get(r, "resources")),
+                                verbs: strings(doc, doc.get(r, "verbs")),
+                                resource_names: strings(doc, doc.get(r, "resourceNames")),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.roles.push(Role {
+                    id: obj.id.clone(),
+                    at,
+                    rules,
+                });
+            }
+            ("", "ConfigMap") => {
+                let mut data = Vec::new();
+                if let Some(d) = doc.get(root, "data") {
+                    for &(k, v) in doc.map(d) {
+                        let (Some(key), Some(value)) = (doc.str(k), doc.str(v)) else {
+                            continue;
+                        };
+                        let span = doc.span(v);
+                        let raw = &src[span.range()];
+                        let literal = raw.starts_with('|');
+                        let content_start = if literal {
+                            // Skip the header line, then the indentation of the first line.
+                            let after = raw.find('\n').map_or(raw.len(), |i| i + 1);
+                            let indent = raw[after..]
+                                .bytes()
+                                .take_while(|b| *b == b' ')
+                                .count();
+                            span.start + (after + indent) as u32
+                        } else {
+                            span.start
+                        };
+                        data.push(ConfigMapEntry {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                            span,
+                            content_start,
+                            literal,
+                        });
+                    }
+                }
+                self.config_maps.push(ConfigMap {
+                    id: obj.id.clone(),
+                    at,
+                    source: src.clone(),
+                    data,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Merge another index (from another thread) into this one.
+    pub fn extend(&mut self, other: Index) {
+        self.service_accounts.extend(other.service_accounts);
+        self.bindings.extend(other.bindings);
+        self.roles.extend(other.roles);
+        self.config_maps.extend(other.config_maps);
+    }
+
+    /// Sort everything so lookups and reports are deterministic.
+    pub fn sort(&mut self) {
+        let key = |a: &Located| (a.path.clone(), a.span.start);
+        self.service_accounts.sort_by_key(|x| key(&x.at));
+        self.bindings.sort_by_key(|x| key(&x.at));
+        self.roles.sort_by_key(|x| key(&x.at));
+        self.config_maps.sort_by_key(|x| key(&x.at));
+    }
+
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
+        self.service_accounts.iter().find(|s| {
+            s.id.name.as_deref() == Some(name)
+                && s.id.namespace.as_deref().unwrap_or("default") == namespace
+        })
+    }
+
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps.iter().find(|s| {
+            s.id.name.as_deref() == Some(name)
+                && s.id.namespace.as_deref().unwrap_or("default") == namespace
+        })
+    }
+}

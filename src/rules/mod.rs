@@ -1,0 +1,342 @@
+//! The rule engine: rule metadata, the registry, and the context a check receives.
+//!
+//! A rule lives in one file with its docs (the `///` comment of `declare_rule!`, which feeds
+//! `cronguard explain`, the SARIF help and docs/rules.md), its check, and its tests.
+
+use crate::config::Settings;
+use crate::finding::{Finding, Severity};
+use crate::index::Index;
+use crate::k8s::{ContainerRef, Object, PodView, Workload};
+use crate::yaml::{Document, NodeId, Span};
+use std::sync::Arc;
+
+pub mod pod_security;
+// pub mod schedule;
+// pub mod image;
+pub mod identity;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    Schedule,
+    PodSecurity,
+    Image,
+    Command,
+    Placement,
+    Identity,
+    Evasion,
+    Schema,
+    Change,
+    Node,
+    Drift,
+    Hygiene,
+}
+
+impl Category {
+    pub const ALL: [Category; 12] = [
+        Category::Schedule,
+        Category::PodSecurity,
+        Category::Image,
+        Category::Command,
+        Category::Placement,
+        Category::Identity,
+        Category::Evasion,
+        Category::Schema,
+        Category::Change,
+        Category::Node,
+        Category::Drift,
+        Category::Hygiene,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Schedule => "schedule",
+            Category::PodSecurity => "pod-security",
+            Category::Image => "image",
+            Category::Command => "command",
+            Category::Placement => "placement",
+            Category::Identity => "identity",
+            Category::Evasion => "evasion",
+            Category::Schema => "schema",
+            Category::Change => "change",
+            Category::Node => "node",
+            Category::Drift => "drift",
+            Category::Hygiene => "hygiene",
+        }
+    }
+}
+
+/// What a rule looks at.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// One Kubernetes object (with its workload view, when it has one).
+    Object(fn(&Ctx, &mut Vec<Finding>)),
+    /// Reported by another part of the pipeline (git history, node scan, drift, loader).
+    External,
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub default_enabled: bool,
+    pub attack: &'static [&'static str],
+    /// One line: what the rule flags.
+    pub summary: &'static str,
+    /// Markdown with the sections What it does / Why is this bad? / Example / Use instead /
+    /// References.
+    pub docs: &'static str,
+    pub check: Check,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// Declare a rule. The `///` lines are its documentation (markdown).
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $name:ident = {
+            id: $id:literal,
+            category: $cat:ident,
+            severity: $sev:ident,
+            enabled: $en:literal,
+            attack: [$($att:literal),* $(,)?],
+            summary: $summary:literal,
+            check: $check:expr $(,)?
+        }
+    ) => {
+        $vis static $name: $crate::rules::Rule = $crate::rules::Rule {
+            id: $id,
+            category: $crate::rules::Category::$cat,
+            severity: $crate::finding::Severity::$sev,
+            default_enabled: $en,
+            attack: &[$($att),*],
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}
+
+/// Every rule cronguard knows, in a stable order.
+pub fn registry() -> &'static [&'static Rule] {
+    static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<&'static Rule> = Vec::new();
+        // v.extend_from_slice(schedule::RULES);
+        v.extend_from_slice(pod_security::RULES);
+        // v.extend_from_slice(image::RULES);
+        v.extend_from_slice(identity::RULES);
+        v
+    })
+}
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    registry().iter().copied().find(|r| r.id == id)
+}
+
+/// What a check sees: one object, its document and source, the workload view, the index of
+/// all objects in the scan, and the settings.
+pub struct Ctx<'a> {
+    pub path: &'a Arc<str>,
+    pub src: &'a str,
+    pub doc: &'a Document,
+    pub obj: &'a Object,
+    pub workload: Option<&'a Workload>,
+    pub index: &'a Index,
+    pub settings: &'a Settings,
+}
+
+impl Ctx<'_> {
+    /// Start a finding of `rule` on `node` (the offending key or value).
+    pub fn finding(&self, rule: &Rule, node: NodeId, message: impl Into<String>) -> Finding {
+        let value = self.doc.str(node).unwrap_or_default().to_string();
+        self.finding_at(rule, self.doc.span(node), self.doc.locator(node), value, message)
+    }
+
+    /// Start a finding on the key of the entry whose value is `value` (e.g. `hostPID`).
+    pub fn finding_on_key(
+        &self,
+        rule: &Rule,
+        key: NodeId,
+        value: NodeId,
+        message: impl Into<String>,
+    ) -> Finding {
+        let v = self.doc.str(value).unwrap_or_default().to_string();
+        let span = self.doc.span(key);
+        let span = Span::new(span.start as usize, self.doc.span(value).end.max(span.end) as usize);
+        self.finding_at(rule, span, self.doc.locator(value), v, message)
+    }
+
+    pub fn finding_at(
+        &self,
+        rule: &Rule,
+        span: Span,
+        locator: String,
+        value: String,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule: rule.id,
+            severity: rule.severity,
+            message: message.into(),
+            path: self.path.clone(),
+            span,
+            label: String::new(),
+            labels: Vec::new(),
+            related: Vec::new(),
+            help: None,
+            object: self.obj.id.clone(),
+            attack: rule.attack,
+            locator,
+            value,
+            suppressed: None,
+            line: 0,
+            column: 0,
+            end_line: 0,
+            end_column: 0,
+        }
+    }
+
+    pub fn pods(&self) -> &[PodView] {
+        self.workload.map_or(&[], |w| &w.pods)
+    }
+
+    /// Every container of every pod, with its pod.
+    pub fn containers(&self) -> impl Iterator<Item = (&PodView, &ContainerRef)> {
+        self.pods()
+            .iter()
+            .flat_map(|p| p.containers.iter().map(move |c| (p, c)))
+    }
+
+    /// `name` of a container for messages.
+    pub fn container_name(&self, c: &ContainerRef) -> String {
+        match self.doc.get_str(c.node, "name") {
+            Some(n) => format!("container {n:?}"),
+            None => format!("a {} entry", c.list.key()),
+        }
+    }
+}
+
+/// A securityContext setting as it applies to one container, and where it was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effective {
+    /// The key node.
+    pub key: NodeId,
+    /// The value node.
+    pub value: NodeId,
+    /// Set on the container (true) or inherited from the pod (false).
+    pub from_container: bool,
+}
+
+/// Fields of a container's securityContext that the pod-level securityContext provides
+/// when the container does not set them (the kubelet's merge).
+const POD_INHERITED: &[&str] = &[
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "windowsOptions",
+];
+
+/// The effective value of securityContext `field` for container `c`.
+pub fn effective(doc: &Document, pod: &PodView, c: &ContainerRef, field: &str) -> Option<Effective> {
+    if let Some(sc) = doc.get(c.node, "securityContext")
+        && let Some((key, value)) = doc.entry(sc, field)
+    {
+        return Some(Effective {
+            key,
+            value,
+            from_container: true,
+        });
+    }
+    if POD_INHERITED.contains(&field)
+        && let Some(sc) = pod.field(doc, "securityContext")
+        && let Some((key, value)) = doc.entry(sc, field)
+    {
+        return Some(Effective {
+            key,
+            value,
+            from_container: false,
+        });
+    }
+    None
+}
+
+/// Resolve `.`/`..`/duplicate slashes of an absolute path the way the kubelet's mount would.
+pub fn normalize_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::from("/");
+    out.push_str(&parts.join("/"));
+    out
+}
+
+#[cfg(test)]
+pub mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_path_resolves_tricks() {
+        assert_eq!(normalize_path("//etc/"), "/etc");
+        assert_eq!(normalize_path("/etc/../etc"), "/etc");
+        assert_eq!(normalize_path("/var/run/../run/docker.sock"), "/var/run/docker.sock");
+        assert_eq!(normalize_path("/"), "/");
+        assert_eq!(normalize_path("/.."), "/");
+    }
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in registry() {
+            assert!(seen.insert(r.id), "duplicate id {}", r.id);
+            assert!(
+                r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{} is not kebab-case",
+                r.id
+            );
+        }
+    }
+}
+
+/// The full markdown documentation of a rule (for `explain`, SARIF help and docs/rules.md).
+pub fn docs_markdown(r: &Rule) -> String {
+    let attack = if r.attack.is_empty() {
+        "none".to_string()
+    } else {
+        r.attack
+            .iter()
+            .map(|a| match crate::report::attack_name(a) {
+                Some(n) => format!("{a} ({n})"),
+                None => (*a).to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "# {}\n\n{}\n\n- Category: {}\n- Default severity: {}\n- Enabled by default: {}\n- MITRE ATT&CK: {}\n\n{}",
+        r.id,
+        r.summary,
+        r.category.as_str(),
+        r.severity,
+        if r.default_enabled { "yes" } else { "no" },
+        attack,
+        r.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    )
+}
