@@ -138,7 +138,11 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
             let text = e.render().to_string();
             let w: &mut dyn Write = if e.use_stderr() {
                 &mut *io.stderr
@@ -193,7 +197,11 @@ pub fn gather(
     let mut fs_paths = Vec::new();
     let mut sources = Vec::new();
     let default = [PathBuf::from(".")];
-    for p in if paths.is_empty() { &default[..] } else { paths } {
+    for p in if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    } {
         if p.as_os_str() == "-" {
             let mut buf = Vec::new();
             io.stdin

@@ -105,12 +105,7 @@ impl Finding {
     /// not depend on line numbers or the file path, so unrelated edits and file moves keep it.
     pub fn fingerprint(&self) -> String {
         let mut h = Fnv::new();
-        for part in [
-            self.rule,
-            &self.object.key(),
-            &self.locator,
-            &self.value,
-        ] {
+        for part in [self.rule, &self.object.key(), &self.locator, &self.value] {
             h.write(part.as_bytes());
             h.write(&[0]);
         }

@@ -179,10 +179,7 @@ impl Index {
                         let content_start = if literal {
                             // Skip the header line, then the indentation of the first line.
                             let after = raw.find('\n').map_or(raw.len(), |i| i + 1);
-                            let indent = raw[after..]
-                                .bytes()
-                                .take_while(|b| *b == b' ')
-                                .count();
+                            let indent = raw[after..].bytes().take_while(|b| *b == b' ').count();
                             span.start + (after + indent) as u32
                         } else {
                             span.start

@@ -347,9 +347,14 @@ fn object_at(doc: &Document, node: NodeId) -> Result<Object, NotAnObject> {
         }
     };
     let meta = doc.get(node, "metadata");
-    let namespace = meta.and_then(|m| doc.get_str(m, "namespace")).map(str::to_string);
+    let namespace = meta
+        .and_then(|m| doc.get_str(m, "namespace"))
+        .map(str::to_string);
     let name = meta
-        .and_then(|m| doc.get_str(m, "name").or_else(|| doc.get_str(m, "generateName")))
+        .and_then(|m| {
+            doc.get_str(m, "name")
+                .or_else(|| doc.get_str(m, "generateName"))
+        })
         .map(str::to_string);
     Ok(Object {
         id: ObjectId {
@@ -439,7 +444,10 @@ mod tests {
         let l = load("name: ci\non: push\n", &Limits::default());
         assert_eq!(objects(&l.docs[0]).unwrap_err(), NotAnObject::Irrelevant);
         let l = load("apiVersion: v1\nmetadata: {}\n", &Limits::default());
-        assert!(matches!(objects(&l.docs[0]), Err(NotAnObject::Incomplete(_))));
+        assert!(matches!(
+            objects(&l.docs[0]),
+            Err(NotAnObject::Incomplete(_))
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::index::{INDEXED_KINDS, Index};
 use crate::k8s::{self, NotAnObject};
 use crate::rules::{self, Check, Ctx};
 use crate::source::{ReadLimits, Skipped, Source, read_text};
-use crate::yaml::{self, LineIndex, Limits};
+use crate::yaml::{self, Limits, LineIndex};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -49,9 +49,21 @@ fn mentions_indexed_kind(text: &str) -> bool {
         let rest = text[i + 4..].trim_start_matches(['"', '\'']);
         let rest = rest.strip_prefix(':').unwrap_or("");
         let rest = rest.trim_start_matches([' ', '\t', '"', '\'']);
-        INDEXED_KINDS
-            .iter()
-            .any(|k| rest.starts_with(k) && !rest[k.len()..].starts_with(|c: char| c.is_alphanumeric()))
+        INDEXED_KINDS.iter().any(|k| {
+            rest.starts_with(k) && !rest[k.len()..].starts_with(|c: char| c.is_alphanumeric())
+        })
+    })
+}
+
+/// Go template actions: `{{` then optional `-` and spaces, then `.`, `$`, `/*` or a word.
+pub fn looks_like_template(text: &str) -> bool {
+    text.match_indices("{{").any(|(i, _)| {
+        let rest = text[i + 2..]
+            .trim_start_matches('-')
+            .trim_start_matches([' ', '\t']);
+        rest.starts_with(['.', '$'])
+            || rest.starts_with("/*")
+            || rest.starts_with(|c: char| c.is_ascii_alphabetic())
     })
 }
 
@@ -96,7 +108,18 @@ pub fn scan_text(
     out.stats.files += 1;
     let loaded = yaml::load(text, &opts.yaml_limits);
     let line_index = LineIndex::new(text);
-    let is_template = text.contains("{{");
+    let is_template = looks_like_template(text);
+    if is_template {
+        // A Go/Helm template may even parse as YAML (`{{ .x }}` is a flow mapping), but what
+        // it applies is only known once rendered: never report on the unrendered text.
+        if loaded.issues.is_empty() {
+            out.skipped.push(Skipped {
+                path: path.to_string(),
+                reason: "Helm/Go template (`{{ }}`); render it first (helm template) and scan the output".into(),
+            });
+            return;
+        }
+    }
     for issue in &loaded.issues {
         let (line, col) = line_index.line_col(text, issue.span.start as usize);
         let reason = if is_template && issue.message.starts_with("invalid YAML") {

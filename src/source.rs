@@ -90,8 +90,8 @@ pub fn discover(
     let mut sources = Vec::new();
     let mut skipped = Vec::new();
     for root in paths {
-        let meta = std::fs::metadata(root)
-            .map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+        let meta =
+            std::fs::metadata(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
         if meta.is_file() {
             sources.push(Source {
                 path: display(root),
@@ -160,8 +160,7 @@ pub fn discover(
                     Ok(_) => {
                         skipped.push(Skipped {
                             path: display(path).to_string(),
-                            reason: "symlink points outside the scanned root; not followed"
-                                .into(),
+                            reason: "symlink points outside the scanned root; not followed".into(),
                         });
                         continue;
                     }
@@ -205,9 +204,9 @@ pub fn read_text(src: &Source, limits: &ReadLimits) -> Result<Arc<str>, String> 
         Data::Disk(p) => {
             use std::io::Read;
             let f = std::fs::File::open(p).map_err(|e| format!("cannot read: {e}"))?;
-            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let len = f.metadata().map_or(0, |m| m.len());
             if len > limits.max_file_bytes {
-                return Err(too_big(len, limits));
+                return Err(too_big(len, *limits));
             }
             let mut buf = Vec::with_capacity(len as usize);
             // Read at most one byte past the limit, in case the file grows while we read.
@@ -215,13 +214,13 @@ pub fn read_text(src: &Source, limits: &ReadLimits) -> Result<Arc<str>, String> 
                 .read_to_end(&mut buf)
                 .map_err(|e| format!("cannot read: {e}"))?;
             if buf.len() as u64 > limits.max_file_bytes {
-                return Err(too_big(buf.len() as u64, limits));
+                return Err(too_big(buf.len() as u64, *limits));
             }
             buf
         }
         Data::Memory(b) => {
             if b.len() as u64 > limits.max_file_bytes {
-                return Err(too_big(b.len() as u64, limits));
+                return Err(too_big(b.len() as u64, *limits));
             }
             b.to_vec()
         }
@@ -229,7 +228,7 @@ pub fn read_text(src: &Source, limits: &ReadLimits) -> Result<Arc<str>, String> 
     decode(bytes)
 }
 
-fn too_big(len: u64, limits: &ReadLimits) -> String {
+fn too_big(len: u64, limits: ReadLimits) -> String {
     format!(
         "file is {len} bytes, over the limit of {} bytes (--max-file-size)",
         limits.max_file_bytes
@@ -249,8 +248,13 @@ pub fn decode(bytes: Vec<u8>) -> Result<Arc<str>, String> {
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let b = e.as_bytes();
-            let line = b[..at].iter().filter(|c| **c == b'\n').count() + 1;
-            let col = at - b[..at].iter().rposition(|c| *c == b'\n').map_or(0, |p| p + 1) + 1;
+            let line = b[..at].split(|c| *c == b'\n').count();
+            let col = at
+                - b[..at]
+                    .iter()
+                    .rposition(|c| *c == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             Err(format!(
                 "not valid UTF-8 (invalid byte at line {line}, column {col})"
             ))
@@ -266,9 +270,20 @@ mod tests {
     fn decode_reports_where_utf8_breaks() {
         let e = decode(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
         assert_eq!(e, "not valid UTF-8 (invalid byte at line 2, column 4)");
-        assert!(decode(b"a\0b".to_vec()).unwrap_err().starts_with("binary file"));
-        assert!(decode(b"\xff\xfea\0".to_vec()).unwrap_err().starts_with("UTF-16"));
-        assert_eq!(&*decode(b"\xef\xbb\xbfa: 1".to_vec()).unwrap(), "\u{feff}a: 1");
+        assert!(
+            decode(b"a\0b".to_vec())
+                .unwrap_err()
+                .starts_with("binary file")
+        );
+        assert!(
+            decode(b"\xff\xfea\0".to_vec())
+                .unwrap_err()
+                .starts_with("UTF-16")
+        );
+        assert_eq!(
+            &*decode(b"\xef\xbb\xbfa: 1".to_vec()).unwrap(),
+            "\u{feff}a: 1"
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ mod tests {
 
     #[test]
     fn closest_finds_typos_only() {
-        assert_eq!(closest("host-pdi", ["host-pid", "host-ipc"]), Some("host-pid"));
+        assert_eq!(
+            closest("host-pdi", ["host-pid", "host-ipc"]),
+            Some("host-pid")
+        );
         assert_eq!(closest("zzzzzz", ["host-pid"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

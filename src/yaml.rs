@@ -37,7 +37,7 @@ impl Span {
         self.end == self.start
     }
     /// A sub-range of this span, given relative byte offsets.
-    pub fn sub(self, r: std::ops::Range<usize>) -> Span {
+    pub fn slice(self, r: std::ops::Range<usize>) -> Span {
         Span::new(self.start as usize + r.start, self.start as usize + r.end)
     }
 }
@@ -178,9 +178,7 @@ impl Builder<'_> {
 
     /// Attach a finished node to the open collection (or make it the root).
     fn attach(&mut self, id: NodeId) {
-        let is_merge_key = |doc: &Document, key: NodeId| {
-            matches!(&doc.nodes[key as usize].kind, Kind::Scalar { text, plain: true } if &**text == "<<")
-        };
+        let is_merge_key = |doc: &Document, key: NodeId| matches!(&doc.nodes[key as usize].kind, Kind::Scalar { text, plain: true } if &**text == "<<");
         match self.stack.last_mut() {
             None => self.doc.root = Some(id),
             Some(Frame::Seq { id: p, items, .. }) => {
@@ -316,9 +314,9 @@ impl Builder<'_> {
         for (k, v) in entries {
             let key_text = self.doc.nodes[k as usize].kind.scalar_text();
             let dup = key_text.and_then(|kt| {
-                dedup.iter().position(|&(k2, _)| {
-                    self.doc.nodes[k2 as usize].kind.scalar_text() == Some(kt)
-                })
+                dedup
+                    .iter()
+                    .position(|&(k2, _)| self.doc.nodes[k2 as usize].kind.scalar_text() == Some(kt))
             });
             if let (Some(pos), Some(kt)) = (dup, key_text) {
                 let first = self.doc.nodes[dedup[pos].0 as usize].span;
@@ -441,9 +439,7 @@ fn load_from(src: &str, base: usize, limits: &Limits, out: &mut Loaded) -> Optio
     let shift = |s: Span| Span::new(s.start as usize + base, s.end as usize + base);
     let mut doc_start = 0usize;
     loop {
-        let Some(next) = parser.next_event() else {
-            return None;
-        };
+        let next = parser.next_event()?;
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
@@ -901,7 +897,10 @@ mod tests {
 
     #[test]
     fn multi_document_streams_split_with_indexes() {
-        let l = load("a: 1\n---\nb: 2\n---\n# only a comment\n", &Limits::default());
+        let l = load(
+            "a: 1\n---\nb: 2\n---\n# only a comment\n",
+            &Limits::default(),
+        );
         assert_eq!(l.docs.len(), 3);
         assert_eq!(l.docs[1].index, 1);
         assert!(l.docs[2].root.is_none() || l.docs[2].str(l.docs[2].root.unwrap()).is_none());
@@ -1038,6 +1037,9 @@ mod tests {
         let d = one("{\"kind\": \"Pod\", \"spec\": {\"hostPID\": true}}");
         let r = d.root.unwrap();
         assert_eq!(d.get_str(r, "kind"), Some("Pod"));
-        assert_eq!(d.as_bool(d.path(r, &["spec", "hostPID"]).unwrap()), Some(true));
+        assert_eq!(
+            d.as_bool(d.path(r, &["spec", "hostPID"]).unwrap()),
+            Some(true)
+        );
     }
 }

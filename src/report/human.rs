@@ -88,7 +88,12 @@ fn build_window(src: &str, li: &LineIndex, first: usize, last: usize, focus: &[u
             let anchor = focus
                 .iter()
                 .find(|f| (r.start..=r.end).contains(*f))
-                .map_or(0, |f| chars.iter().position(|(i, _)| r.start + i >= *f).unwrap_or(0));
+                .map_or(0, |f| {
+                    chars
+                        .iter()
+                        .position(|(i, _)| r.start + i >= *f)
+                        .unwrap_or(0)
+                });
             let from = anchor.saturating_sub(MAX_LINE_CHARS / 3);
             (from, (from + MAX_LINE_CHARS).min(chars.len()))
         } else {
@@ -150,7 +155,9 @@ impl Diagnostic for Diag {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.snippet.as_ref().map(|s| s as &dyn SourceCode)
@@ -203,7 +210,13 @@ fn snippet_for(
             )
         })
         .collect();
-    let first = lines.iter().map(|l| l.0).min().unwrap_or(1).saturating_sub(1).max(1);
+    let first = lines
+        .iter()
+        .map(|l| l.0)
+        .min()
+        .unwrap_or(1)
+        .saturating_sub(1)
+        .max(1);
     let last = (lines.iter().map(|l| l.1).max().unwrap_or(1) + 1).min(li.line_count());
     let focus: Vec<usize> = spans.iter().map(|s| s.0.start as usize).collect();
     let w = build_window(src, li, first, last, &focus);
@@ -248,7 +261,11 @@ fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
         notes.push(format!("MITRE ATT&CK {}", att.join(", ")));
     }
     if let Some(s) = &f.suppressed {
-        notes.push(format!("suppressed ({}): {}", s.kind, clean(&s.justification)));
+        notes.push(format!(
+            "suppressed ({}): {}",
+            s.kind,
+            clean(&s.justification)
+        ));
     }
     let note = notes.join(" · ");
     help = Some(match help {

@@ -55,7 +55,15 @@ pub fn attack_name(id: &str) -> Option<&'static str> {
 pub fn by_severity(o: &Outcome) -> Vec<(Severity, usize)> {
     Severity::ALL
         .iter()
-        .map(|s| (*s, o.findings.iter().filter(|f| f.severity == *s && f.suppressed.is_none()).count()))
+        .map(|s| {
+            (
+                *s,
+                o.findings
+                    .iter()
+                    .filter(|f| f.severity == *s && f.suppressed.is_none())
+                    .count(),
+            )
+        })
         .collect()
 }
 

@@ -55,7 +55,11 @@ fn check_system_namespace(ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     };
     if !SYSTEM_NAMESPACES.contains(&ns)
-        || ctx.settings.allowed_system_namespaces.iter().any(|a| a == ns)
+        || ctx
+            .settings
+            .allowed_system_namespaces
+            .iter()
+            .any(|a| a == ns)
     {
         return;
     }
@@ -69,7 +73,10 @@ fn check_system_namespace(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut f = ctx.finding(
         &SYSTEM_NAMESPACE_JOB,
         node,
-        format!("{} runs in the system namespace {ns}", ctx.obj.id.kind),
+        format!(
+            "scheduled workload ({}) runs in the system namespace {ns}",
+            ctx.obj.id.kind
+        ),
     );
     f.label = "a system namespace".into();
     out.push(f.with_help(

@@ -71,7 +71,7 @@ fn check_latest(ctx: &Ctx, out: &mut Vec<Finding>) {
             let base = ctx.doc.span(node);
             let raw = &ctx.src[base.range()];
             if let Some(off) = raw.find(image) {
-                f.span = base.sub(off + tr.start..off + tr.end);
+                f.span = base.slice(off + tr.start..off + tr.end);
             }
         }
         f.label = "mutable: each run may pull different code".into();

@@ -154,7 +154,13 @@ impl Ctx<'_> {
     /// Start a finding of `rule` on `node` (the offending key or value).
     pub fn finding(&self, rule: &Rule, node: NodeId, message: impl Into<String>) -> Finding {
         let value = self.doc.str(node).unwrap_or_default().to_string();
-        self.finding_at(rule, self.doc.span(node), self.doc.locator(node), value, message)
+        self.finding_at(
+            rule,
+            self.doc.span(node),
+            self.doc.locator(node),
+            value,
+            message,
+        )
     }
 
     /// Start a finding on the key of the entry whose value is `value` (e.g. `hostPID`).
@@ -167,7 +173,10 @@ impl Ctx<'_> {
     ) -> Finding {
         let v = self.doc.str(value).unwrap_or_default().to_string();
         let span = self.doc.span(key);
-        let span = Span::new(span.start as usize, self.doc.span(value).end.max(span.end) as usize);
+        let span = Span::new(
+            span.start as usize,
+            self.doc.span(value).end.max(span.end) as usize,
+        );
         self.finding_at(rule, span, self.doc.locator(value), v, message)
     }
 
@@ -245,7 +254,12 @@ const POD_INHERITED: &[&str] = &[
 ];
 
 /// The effective value of securityContext `field` for container `c`.
-pub fn effective(doc: &Document, pod: &PodView, c: &ContainerRef, field: &str) -> Option<Effective> {
+pub fn effective(
+    doc: &Document,
+    pod: &PodView,
+    c: &ContainerRef,
+    field: &str,
+) -> Option<Effective> {
     if let Some(sc) = doc.get(c.node, "securityContext")
         && let Some((key, value)) = doc.entry(sc, field)
     {
@@ -288,33 +302,6 @@ pub fn normalize_path(p: &str) -> String {
 #[cfg(test)]
 pub mod testing;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize_path_resolves_tricks() {
-        assert_eq!(normalize_path("//etc/"), "/etc");
-        assert_eq!(normalize_path("/etc/../etc"), "/etc");
-        assert_eq!(normalize_path("/var/run/../run/docker.sock"), "/var/run/docker.sock");
-        assert_eq!(normalize_path("/"), "/");
-        assert_eq!(normalize_path("/.."), "/");
-    }
-
-    #[test]
-    fn rule_ids_are_unique_kebab_case() {
-        let mut seen = std::collections::HashSet::new();
-        for r in registry() {
-            assert!(seen.insert(r.id), "duplicate id {}", r.id);
-            assert!(
-                r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-                "{} is not kebab-case",
-                r.id
-            );
-        }
-    }
-}
-
 /// The full markdown documentation of a rule (for `explain`, SARIF help and docs/rules.md).
 pub fn docs_markdown(r: &Rule) -> String {
     let attack = if r.attack.is_empty() {
@@ -337,6 +324,41 @@ pub fn docs_markdown(r: &Rule) -> String {
         r.severity,
         if r.default_enabled { "yes" } else { "no" },
         attack,
-        r.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+        r.docs
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_path_resolves_tricks() {
+        assert_eq!(normalize_path("//etc/"), "/etc");
+        assert_eq!(normalize_path("/etc/../etc"), "/etc");
+        assert_eq!(
+            normalize_path("/var/run/../run/docker.sock"),
+            "/var/run/docker.sock"
+        );
+        assert_eq!(normalize_path("/"), "/");
+        assert_eq!(normalize_path("/.."), "/");
+    }
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in registry() {
+            assert!(seen.insert(r.id), "duplicate id {}", r.id);
+            assert!(
+                r.id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{} is not kebab-case",
+                r.id
+            );
+        }
+    }
 }

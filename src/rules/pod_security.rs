@@ -77,7 +77,14 @@ fn check_privileged(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// Shared check for the three host-namespace booleans.
-fn host_namespace(ctx: &Ctx, out: &mut Vec<Finding>, rule: &Rule, field: &str, what: &str, help: &str) {
+fn host_namespace(
+    ctx: &Ctx,
+    out: &mut Vec<Finding>,
+    rule: &Rule,
+    field: &str,
+    what: &str,
+    help: &str,
+) {
     for pod in ctx.pods() {
         if let Some((k, v)) = pod.entry(ctx.doc, field)
             && ctx.doc.as_bool(v) == Some(true)
@@ -253,7 +260,14 @@ fn sensitive(p: &str) -> Option<&'static str> {
         }
     }
     // Cloud credentials anywhere (a home directory's .aws, .kube).
-    for cred in ["/.aws", "/.kube", "/.docker", "/.ssh", "/.config/gcloud", "/.azure"] {
+    for cred in [
+        "/.aws",
+        "/.kube",
+        "/.docker",
+        "/.ssh",
+        "/.config/gcloud",
+        "/.azure",
+    ] {
         if p.ends_with(cred) || p.contains(&format!("{cred}/")) {
             return Some("credentials directory");
         }
@@ -285,11 +299,8 @@ fn label_mounts(ctx: &Ctx, pod: &crate::k8s::PodView, volume: &str, mut f: Findi
             for &m in ctx.doc.seq(mounts) {
                 if ctx.doc.get_str(m, "name") == Some(volume) {
                     let at = ctx.doc.get(m, "mountPath").unwrap_or(m);
-                    let ro = ctx
-                        .doc
-                        .get(m, "readOnly")
-                        .and_then(|r| ctx.doc.as_bool(r))
-                        == Some(true);
+                    let ro =
+                        ctx.doc.get(m, "readOnly").and_then(|r| ctx.doc.as_bool(r)) == Some(true);
                     f = f.with_label(
                         ctx.doc.span(at),
                         format!(
@@ -363,7 +374,7 @@ fn check_hostpath_sensitive(ctx: &Ctx, out: &mut Vec<Finding>) {
                     node,
                     format!("hostPath volume {name:?} mounts the node's {shown}"),
                 );
-                f.value = p.clone();
+                f.value.clone_from(&p);
                 f.label = if why == "credentials directory" {
                     "a credentials directory on the node".into()
                 } else {
@@ -422,7 +433,7 @@ fn check_runtime_socket(ctx: &Ctx, out: &mut Vec<Finding>) {
                     node,
                     format!("hostPath volume {name:?} exposes the container runtime at `{p}`"),
                 );
-                f.value = p.clone();
+                f.value.clone_from(&p);
                 f.label = "the node's container runtime socket".into();
                 let f = label_mounts(ctx, pod, &name, f);
                 out.push(f.with_help(
@@ -510,7 +521,9 @@ fn check_caps(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         };
         for &cap in ctx.doc.seq(add) {
-            let Some(name) = ctx.doc.str(cap) else { continue };
+            let Some(name) = ctx.doc.str(cap) else {
+                continue;
+            };
             let norm = normalize_cap(name);
             if DANGEROUS_CAPS.contains(&norm.as_str()) {
                 let mut f = ctx.finding(
@@ -518,7 +531,7 @@ fn check_caps(ctx: &Ctx, out: &mut Vec<Finding>) {
                     cap,
                     format!("{} adds capability {norm}", ctx.container_name(c)),
                 );
-                f.value = norm.clone();
+                f.value.clone_from(&norm);
                 f.label = match norm.as_str() {
                     "ALL" => "every capability, as good as privileged".into(),
                     "SYS_ADMIN" => "mount, namespaces, cgroup escapes".into(),

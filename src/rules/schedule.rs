@@ -35,7 +35,7 @@ pub fn inner_span(ctx: &Ctx, node: NodeId, r: std::ops::Range<usize>) -> Option<
     if text.is_empty() || r.end > text.len() {
         return None;
     }
-    Some(span.sub(off + r.start..off + r.end))
+    Some(span.slice(off + r.start..off + r.end))
 }
 
 declare_rule! {

@@ -9,7 +9,10 @@ use std::sync::Arc;
 pub fn run(rule: &str, src: &str) -> Vec<Finding> {
     assert!(crate::rules::find(rule).is_some(), "no rule {rule}");
     let out = scan_all(src);
-    out.findings.into_iter().filter(|f| f.rule == rule).collect()
+    out.findings
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect()
 }
 
 /// Scan `src` with every rule enabled.
