@@ -9,11 +9,13 @@
 pub mod cli;
 pub mod config;
 pub mod finding;
+pub mod image;
 pub mod index;
 pub mod k8s;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod unicode;
 pub mod util;
 pub mod yaml;

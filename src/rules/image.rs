@@ -8,7 +8,9 @@ use crate::yaml::NodeId;
 pub static RULES: &[&Rule] = &[&IMAGE_LATEST_TAG];
 
 /// Every container image of the workload: (container, image value node, image text).
-pub fn images<'a>(ctx: &'a Ctx) -> impl Iterator<Item = (&'a crate::k8s::ContainerRef, NodeId, &'a str)> + 'a {
+pub fn images<'a>(
+    ctx: &'a Ctx,
+) -> impl Iterator<Item = (&'a crate::k8s::ContainerRef, NodeId, &'a str)> + 'a {
     ctx.containers().filter_map(move |(_, c)| {
         let node = ctx.doc.get(c.node, "image")?;
         Some((c, node, ctx.doc.str(node)?))
@@ -62,8 +64,14 @@ fn check_latest(ctx: &Ctx, out: &mut Vec<Finding>) {
             &IMAGE_LATEST_TAG,
             node,
             match &r.tag {
-                Some(_) => format!("{} uses the mutable tag `latest` ({image})", ctx.container_name(c)),
-                None => format!("{} uses an image without a tag ({image}, that is `latest`)", ctx.container_name(c)),
+                Some(_) => format!(
+                    "{} uses the mutable tag `latest` ({image})",
+                    ctx.container_name(c)
+                ),
+                None => format!(
+                    "{} uses an image without a tag ({image}, that is `latest`)",
+                    ctx.container_name(c)
+                ),
             },
         );
         // Point at the tag when there is one.

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 pub mod pod_security;
 // pub mod schedule;
-// pub mod image;
 pub mod identity;
+pub mod image;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
@@ -128,7 +128,7 @@ pub fn registry() -> &'static [&'static Rule] {
         let mut v: Vec<&'static Rule> = Vec::new();
         // v.extend_from_slice(schedule::RULES);
         v.extend_from_slice(pod_security::RULES);
-        // v.extend_from_slice(image::RULES);
+        v.extend_from_slice(image::RULES);
         v.extend_from_slice(identity::RULES);
         v
     })
