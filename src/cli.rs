@@ -66,6 +66,9 @@ pub struct CommonArgs {
     /// Rules or categories to enable (comma-separated ids, categories, or `all`)
     #[arg(long, value_name = "LIST")]
     pub enable: Vec<String>,
+    /// Run only these rules or categories (comma-separated); others are off
+    #[arg(long, value_name = "LIST")]
+    pub only: Vec<String>,
     /// Rules or categories to disable (comma-separated ids, categories, or `all`)
     #[arg(long, value_name = "LIST")]
     pub disable: Vec<String>,
@@ -173,6 +176,12 @@ where
 /// Build scan options from the common arguments.
 pub fn options(c: &CommonArgs) -> Result<Options, Fatal> {
     let mut opts = Options::default();
+    if !c.only.is_empty() {
+        opts.selection.apply_list("all", false)?;
+        for list in &c.only {
+            opts.selection.apply_list(list, true)?;
+        }
+    }
     for list in &c.enable {
         opts.selection.apply_list(list, true)?;
     }

@@ -92,7 +92,17 @@ fn exit_code_is_2_on_usage_and_config_errors() {
 
 #[test]
 fn json_report_follows_the_documented_contract() {
-    let r = cg_stdin(&["scan", "--format", "json", "-"], PRIVILEGED_JOB);
+    let r = cg_stdin(
+        &[
+            "scan",
+            "--only",
+            "privileged-container",
+            "--format",
+            "json",
+            "-",
+        ],
+        PRIVILEGED_JOB,
+    );
     assert_eq!(r.code, 1);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["version"], 1);
@@ -116,9 +126,29 @@ fn json_report_follows_the_documented_contract() {
 
 #[test]
 fn fingerprint_ignores_lines_above_the_finding() {
-    let a = cg_stdin(&["scan", "--format", "json", "-"], PRIVILEGED_JOB);
+    let a = cg_stdin(
+        &[
+            "scan",
+            "--only",
+            "privileged-container",
+            "--format",
+            "json",
+            "-",
+        ],
+        PRIVILEGED_JOB,
+    );
     let shifted = format!("# a comment\n# another\n{PRIVILEGED_JOB}");
-    let b = cg_stdin(&["scan", "--format", "json", "-"], &shifted);
+    let b = cg_stdin(
+        &[
+            "scan",
+            "--only",
+            "privileged-container",
+            "--format",
+            "json",
+            "-",
+        ],
+        &shifted,
+    );
     let fa: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
     let fb: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
     assert_eq!(
@@ -156,7 +186,16 @@ fn bad_files_are_skipped_with_reasons_and_the_rest_is_scanned() {
     )
     .unwrap();
     std::fs::write(d.join("notes.txt"), "not a manifest").unwrap();
-    let r = cg(&["scan", "--format", "json", d.to_str().unwrap()]);
+    let r = cg(&[
+        "scan",
+        "--only",
+        "pod-security",
+        "--disable",
+        "run-as-root,root-filesystem-writable,capabilities-not-dropped,privilege-escalation-allowed,resources-unbounded",
+        "--format",
+        "json",
+        d.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1, "a bad file is not exit 2: {}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let skipped: Vec<(String, String)> = v["skipped"]
@@ -234,6 +273,8 @@ fn gitignored_hidden_and_excluded_files_are_not_scanned() {
     }
     let r = cg(&[
         "scan",
+        "--only",
+        "privileged-container",
         "--format",
         "json",
         "--exclude",
@@ -251,6 +292,8 @@ fn gitignored_hidden_and_excluded_files_are_not_scanned() {
     assert!(paths[0].ends_with("kept/job.yaml"));
     let r = cg(&[
         "scan",
+        "--only",
+        "privileged-container",
         "--format",
         "json",
         "--no-ignore",
@@ -271,7 +314,16 @@ fn symlinks_out_of_the_root_are_not_followed() {
     std::os::unix::fs::symlink(d.join("loop.yaml"), d.join("loop.yaml")).unwrap();
     std::fs::write(d.join("inside.yaml"), PRIVILEGED_JOB).unwrap();
     std::os::unix::fs::symlink(d.join("inside.yaml"), d.join("alias.yaml")).unwrap();
-    let r = cg(&["scan", "--format", "json", d.to_str().unwrap()]);
+    let r = cg(&[
+        "scan",
+        "--only",
+        "pod-security",
+        "--disable",
+        "run-as-root,root-filesystem-writable,capabilities-not-dropped,privilege-escalation-allowed,resources-unbounded",
+        "--format",
+        "json",
+        d.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let reasons: Vec<String> = v["skipped"]
         .as_array()

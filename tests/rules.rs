@@ -38,10 +38,24 @@ fn scan_only(rule: &Rule, path: &Path) -> Outcome {
     let mut selection = RuleSelection::default();
     selection.apply_list("all", false).unwrap();
     selection.apply_list(rule.id, true).unwrap();
-    let opts = Options {
+    let mut opts = Options {
         selection,
         ..Options::default()
     };
+    // A fixture directory may carry settings.json for rules that need configuration.
+    let settings = path.parent().unwrap().join("settings.json");
+    if let Ok(text) = std::fs::read_to_string(&settings) {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(list) = v["allowed_registries"].as_array() {
+            opts.settings.allowed_registries = list
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+        }
+        if let Some(n) = v["min_schedule_interval_secs"].as_u64() {
+            opts.settings.min_schedule_interval_secs = n;
+        }
+    }
     let rel = path
         .strip_prefix(env!("CARGO_MANIFEST_DIR"))
         .unwrap()

@@ -10,6 +10,8 @@ use crate::k8s::{ContainerRef, Object, PodView, Workload};
 use crate::yaml::{Document, NodeId, Span};
 use std::sync::Arc;
 
+pub mod job;
+pub mod pod_hardening;
 pub mod pod_security;
 // pub mod schedule;
 pub mod identity;
@@ -128,6 +130,8 @@ pub fn registry() -> &'static [&'static Rule] {
         let mut v: Vec<&'static Rule> = Vec::new();
         // v.extend_from_slice(schedule::RULES);
         v.extend_from_slice(pod_security::RULES);
+        v.extend_from_slice(pod_hardening::RULES);
+        v.extend_from_slice(job::RULES);
         v.extend_from_slice(image::RULES);
         v.extend_from_slice(identity::RULES);
         v

@@ -241,7 +241,7 @@ const RUNTIME_SOCKETS: &[&str] = &[
     "/run/k3s/containerd",
 ];
 
-fn is_runtime_socket(p: &str) -> bool {
+pub(super) fn is_runtime_socket(p: &str) -> bool {
     RUNTIME_SOCKETS.contains(&p)
         || p.ends_with("/docker.sock")
         || p.ends_with("/containerd.sock")
@@ -250,7 +250,7 @@ fn is_runtime_socket(p: &str) -> bool {
 }
 
 /// Why a normalised host path is sensitive.
-fn sensitive(p: &str) -> Option<&'static str> {
+pub(super) fn sensitive(p: &str) -> Option<&'static str> {
     for (s, exact) in SENSITIVE {
         if p == *s {
             return Some(s);
@@ -276,7 +276,7 @@ fn sensitive(p: &str) -> Option<&'static str> {
 }
 
 /// Every hostPath volume of a pod: (volume name, `path` value node, normalised path).
-fn host_paths(ctx: &Ctx, pod: &crate::k8s::PodView) -> Vec<(String, NodeId, String)> {
+pub(super) fn host_paths(ctx: &Ctx, pod: &crate::k8s::PodView) -> Vec<(String, NodeId, String)> {
     let mut out = Vec::new();
     if let Some(vols) = pod.field(ctx.doc, "volumes") {
         for &v in ctx.doc.seq(vols) {

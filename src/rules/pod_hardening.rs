@@ -1,0 +1,797 @@
+//! pod-security, continued: the hardening settings that decide how far a compromised job
+//! gets (privilege escalation, root, capabilities, file system, sysctls, resources), and the
+//! off-by-default hygiene rules that peers have.
+
+use super::{Check, Ctx, Effective, Rule, effective};
+use crate::declare_rule;
+use crate::finding::{Finding, Severity};
+use crate::k8s::{ContainerList, ContainerRef};
+use crate::yaml::NodeId;
+
+pub static RULES: &[&Rule] = &[
+    &HOSTPATH_WRITABLE,
+    &CAPABILITIES_NOT_DROPPED,
+    &PRIVILEGE_ESCALATION_ALLOWED,
+    &RUN_AS_ROOT,
+    &ROOT_FILESYSTEM_WRITABLE,
+    &UNSAFE_SYSCTLS,
+    &RESOURCES_UNBOUNDED,
+    &SECCOMP_PROFILE_MISSING,
+    &IMAGE_PULL_POLICY_NOT_ALWAYS,
+    &RUN_AS_LOW_UID,
+    &CAPABILITIES_ADDED,
+];
+
+/// Where to report a setting a container lacks: its `securityContext` key when it has one,
+/// else its `name` value, else the container itself.
+fn anchor(ctx: &Ctx, c: ContainerRef, prefer: &[&str]) -> NodeId {
+    for key in prefer {
+        if let Some((k, _)) = ctx.doc.entry(c.node, key) {
+            return k;
+        }
+    }
+    ctx.doc.get(c.node, "name").unwrap_or(c.node)
+}
+
+fn is_true(ctx: &Ctx, e: Option<Effective>) -> bool {
+    e.is_some_and(|e| ctx.doc.as_bool(e.value) == Some(true))
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags hostPath volumes (other than the sensitive paths and runtime sockets, which have
+    /// their own rules) that a container mounts without `readOnly: true`.
+    ///
+    /// ## Why is this bad?
+    /// A writable node directory lets a compromised job leave files behind on the node that
+    /// outlive the pod: binaries other workloads execute, or data the node trusts (MITRE
+    /// ATT&CK T1611).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// volumeMounts: [{name: cache, mountPath: /cache}]
+    /// volumes: [{name: cache, hostPath: {path: /data/cache}}]
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// volumeMounts: [{name: cache, mountPath: /cache, readOnly: true}]
+    /// ```
+    /// or an `emptyDir` / PersistentVolumeClaim.
+    ///
+    /// ## References
+    /// - Peers: Kubescape C-0045, kube-linter writable-host-mount. cronguard reports the
+    ///   volume once, with a label on every writable mount.
+    pub static HOSTPATH_WRITABLE = {
+        id: "hostpath-writable",
+        category: PodSecurity,
+        severity: Medium,
+        enabled: true,
+        attack: ["T1611"],
+        summary: "a hostPath volume is mounted writable",
+        check: Check::Object(check_hostpath_writable),
+    }
+}
+
+fn check_hostpath_writable(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for pod in ctx.pods() {
+        for (name, node, p) in super::pod_security::host_paths(ctx, pod) {
+            if super::pod_security::is_runtime_socket(&p)
+                || super::pod_security::sensitive(&p).is_some()
+            {
+                continue;
+            }
+            let mut writable = Vec::new();
+            for c in &pod.containers {
+                let Some(mounts) = ctx.doc.get(c.node, "volumeMounts") else {
+                    continue;
+                };
+                for &m in ctx.doc.seq(mounts) {
+                    let ro = ctx.doc.get(m, "readOnly").and_then(|r| ctx.doc.as_bool(r));
+                    if ctx.doc.get_str(m, "name") == Some(name.as_str()) && ro != Some(true) {
+                        writable.push((c, ctx.doc.get(m, "mountPath").unwrap_or(m)));
+                    }
+                }
+            }
+            if writable.is_empty() {
+                continue;
+            }
+            let mut f = ctx.finding(
+                &HOSTPATH_WRITABLE,
+                node,
+                format!("hostPath volume {name:?} (`{p}`) is mounted writable"),
+            );
+            f.value.clone_from(&p);
+            f.label = "a node directory".into();
+            for (c, at) in writable {
+                f = f.with_label(
+                    ctx.doc.span(at),
+                    format!("writable mount in {}", ctx.container_name(c)),
+                );
+            }
+            out.push(f.with_help("add `readOnly: true` to the volumeMount, or use an emptyDir"));
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers whose `securityContext.capabilities.drop` does not contain `ALL`.
+    ///
+    /// ## Why is this bad?
+    /// Container runtimes grant a default set of capabilities (NET_RAW, CHOWN, SETUID,
+    /// DAC_OVERRIDE, ...). A job rarely needs any of them, and each one is a step in known
+    /// escapes and network attacks.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext: {}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   capabilities: {drop: [ALL]}
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Restricted: Capabilities
+    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. Ephemeral debug containers are included.
+    pub static CAPABILITIES_NOT_DROPPED = {
+        id: "capabilities-not-dropped",
+        category: PodSecurity,
+        severity: Low,
+        enabled: true,
+        attack: [],
+        summary: "a container does not drop all capabilities",
+        check: Check::Object(check_not_dropped),
+    }
+}
+
+fn check_not_dropped(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        let sc = ctx.doc.get(c.node, "securityContext");
+        let drop = sc.and_then(|s| ctx.doc.path(s, &["capabilities", "drop"]));
+        let drops_all = drop.is_some_and(|d| {
+            ctx.doc.seq(d).iter().any(|x| {
+                ctx.doc
+                    .str(*x)
+                    .is_some_and(|s| super::pod_security::normalize_cap(s) == "ALL")
+            })
+        });
+        if drops_all {
+            continue;
+        }
+        let at = drop.unwrap_or_else(|| anchor(ctx, *c, &["securityContext"]));
+        let mut f = ctx.finding(
+            &CAPABILITIES_NOT_DROPPED,
+            at,
+            format!(
+                "{} keeps the runtime's default capabilities",
+                ctx.container_name(c)
+            ),
+        );
+        f.value = String::new();
+        f.label = if drop.is_some() {
+            "drop list without ALL".into()
+        } else {
+            "no capabilities.drop: [ALL]".into()
+        };
+        out.push(
+            f.with_help("add `capabilities: {drop: [ALL]}` to the container's securityContext"),
+        );
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers with `allowPrivilegeEscalation: true` (high), or without the setting
+    /// (low: the default lets a setuid binary or file capability raise privileges). Privileged
+    /// containers are left to `privileged-container`.
+    ///
+    /// ## Why is this bad?
+    /// `no_new_privs` is what stops a process from gaining more privileges than its parent
+    /// through setuid binaries such as `sudo` or `su` (MITRE ATT&CK T1548, Abuse Elevation
+    /// Control Mechanism).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   allowPrivilegeEscalation: true
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   allowPrivilegeEscalation: false
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Restricted: Privilege Escalation
+    /// - Peers: Checkov CKV_K8S_20, Trivy KSV001, Kubescape C-0016. cronguard separates the
+    ///   explicit `true` (high) from the default (low) instead of one severity for both.
+    pub static PRIVILEGE_ESCALATION_ALLOWED = {
+        id: "privilege-escalation-allowed",
+        category: PodSecurity,
+        severity: High,
+        enabled: true,
+        attack: ["T1548"],
+        summary: "a container allows privilege escalation",
+        check: Check::Object(check_escalation),
+    }
+}
+
+fn check_escalation(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pod, c) in ctx.containers() {
+        if is_true(ctx, effective(ctx.doc, pod, c, "privileged")) {
+            continue;
+        }
+        match effective(ctx.doc, pod, c, "allowPrivilegeEscalation") {
+            Some(e) if ctx.doc.as_bool(e.value) == Some(true) => {
+                let mut f = ctx.finding_on_key(
+                    &PRIVILEGE_ESCALATION_ALLOWED,
+                    e.key,
+                    e.value,
+                    format!("{} allows privilege escalation", ctx.container_name(c)),
+                );
+                f.label = "setuid binaries can raise privileges".into();
+                out.push(f.with_help("set `allowPrivilegeEscalation: false`"));
+            }
+            Some(_) => {}
+            None => {
+                let at = anchor(ctx, *c, &["securityContext"]);
+                let mut f = ctx.finding(
+                    &PRIVILEGE_ESCALATION_ALLOWED,
+                    at,
+                    format!(
+                        "{} does not set allowPrivilegeEscalation (it defaults to true)",
+                        ctx.container_name(c)
+                    ),
+                );
+                f.severity = Severity::Low;
+                f.value = "unset".into();
+                f.label = "no allowPrivilegeEscalation: false".into();
+                out.push(f.with_help(
+                    "set `allowPrivilegeEscalation: false` in the container's securityContext",
+                ));
+            }
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers whose effective `runAsUser` is 0 (high), or that neither set
+    /// `runAsNonRoot: true` nor a non-zero `runAsUser` on the container or the pod (low: the
+    /// image's user decides, often root). Pod-level settings apply to every container that
+    /// does not override them, as the kubelet merges them.
+    ///
+    /// ## Why is this bad?
+    /// Root in the container is root on the node's kernel: every kernel bug, writable mount or
+    /// runtime flaw becomes a host compromise (MITRE ATT&CK T1611 follows from it).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   runAsUser: 0
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   runAsNonRoot: true
+    ///   runAsUser: 10001
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Restricted: Running as Non-root
+    /// - Peers: Checkov CKV_K8S_23/CKV_K8S_40, Trivy KSV012, Kubescape C-0013. A non-zero
+    ///   `runAsUser` alone is accepted as non-root (the kubelet runs that uid), unlike
+    ///   Checkov's CKV_K8S_23, which insists on `runAsNonRoot`.
+    pub static RUN_AS_ROOT = {
+        id: "run-as-root",
+        category: PodSecurity,
+        severity: High,
+        enabled: true,
+        attack: [],
+        summary: "a container runs as root",
+        check: Check::Object(check_root),
+    }
+}
+
+fn check_root(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pod, c) in ctx.containers() {
+        let user = effective(ctx.doc, pod, c, "runAsUser");
+        let uid = user.and_then(|e| ctx.doc.as_i64(e.value));
+        if let (Some(e), Some(0)) = (user, uid) {
+            let mut f = ctx.finding_on_key(
+                &RUN_AS_ROOT,
+                e.key,
+                e.value,
+                format!(
+                    "{} runs as root (uid 0{})",
+                    ctx.container_name(c),
+                    if e.from_container {
+                        ""
+                    } else {
+                        ", from the pod's securityContext"
+                    }
+                ),
+            );
+            f.label = "uid 0".into();
+            out.push(
+                f.with_help("run as a non-root uid (`runAsUser: 10001`) with `runAsNonRoot: true`"),
+            );
+            continue;
+        }
+        if uid.is_some_and(|u| u > 0) || is_true(ctx, effective(ctx.doc, pod, c, "runAsNonRoot")) {
+            continue;
+        }
+        let at = anchor(ctx, *c, &["securityContext"]);
+        let mut f = ctx.finding(
+            &RUN_AS_ROOT,
+            at,
+            format!(
+                "{} may run as root (no runAsNonRoot or runAsUser)",
+                ctx.container_name(c)
+            ),
+        );
+        f.severity = Severity::Low;
+        f.value = "unset".into();
+        f.label = "the image decides the user".into();
+        out.push(f.with_help(
+            "set `runAsNonRoot: true` and a non-zero `runAsUser` on the pod or container",
+        ));
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers without `readOnlyRootFilesystem: true`.
+    ///
+    /// ## Why is this bad?
+    /// A writable root file system lets an attacker drop tools and modify binaries inside the
+    /// running container; read-only roots force every write into declared volumes.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext: {}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   readOnlyRootFilesystem: true
+    /// volumeMounts: [{name: tmp, mountPath: /tmp}]   # an emptyDir for scratch space
+    /// ```
+    ///
+    /// ## References
+    /// - Peers: Checkov CKV_K8S_22, Trivy KSV014.
+    pub static ROOT_FILESYSTEM_WRITABLE = {
+        id: "root-filesystem-writable",
+        category: PodSecurity,
+        severity: Low,
+        enabled: true,
+        attack: [],
+        summary: "a container's root file system is writable",
+        check: Check::Object(check_rootfs),
+    }
+}
+
+fn check_rootfs(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pod, c) in ctx.containers() {
+        let e = effective(ctx.doc, pod, c, "readOnlyRootFilesystem");
+        if is_true(ctx, e) {
+            continue;
+        }
+        let at = e.map_or_else(|| anchor(ctx, *c, &["securityContext"]), |e| e.value);
+        let mut f = ctx.finding(
+            &ROOT_FILESYSTEM_WRITABLE,
+            at,
+            format!("{} has a writable root file system", ctx.container_name(c)),
+        );
+        f.label = "no readOnlyRootFilesystem: true".into();
+        out.push(f.with_help(
+            "set `readOnlyRootFilesystem: true` and mount an emptyDir where the job writes",
+        ));
+    }
+}
+
+/// The Pod Security Standards' safe sysctls (baseline profile, Kubernetes 1.29+).
+pub const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+declare_rule! {
+    /// ## What it does
+    /// Flags pod `securityContext.sysctls` outside the Pod Security Standards' safe set
+    /// (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ip_unprivileged_port_start,
+    /// tcp_syncookies, ping_group_range, ip_local_reserved_ports, and the tcp_keepalive_* and
+    /// tcp_fin_timeout settings). `/` separators are read as `.`, as the kubelet does.
+    ///
+    /// ## Why is this bad?
+    /// Unsafe sysctls are not namespaced or can starve the node (kernel.*, vm.*): a job that
+    /// sets them changes the kernel for every workload on the node.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   sysctls: [{name: kernel.msgmax, value: "65536"}]
+    /// ```
+    ///
+    /// ## Use instead
+    /// Only sysctls from the safe set, or none.
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: Sysctls
+    /// - Peers: kube-linter unsafe-sysctls.
+    pub static UNSAFE_SYSCTLS = {
+        id: "unsafe-sysctls",
+        category: PodSecurity,
+        severity: Medium,
+        enabled: true,
+        attack: [],
+        summary: "the pod sets a sysctl outside the safe set",
+        check: Check::Object(check_sysctls),
+    }
+}
+
+fn check_sysctls(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for pod in ctx.pods() {
+        let Some(list) = pod
+            .field(ctx.doc, "securityContext")
+            .and_then(|sc| ctx.doc.get(sc, "sysctls"))
+        else {
+            continue;
+        };
+        for &s in ctx.doc.seq(list) {
+            let Some(n) = ctx.doc.get(s, "name") else {
+                continue;
+            };
+            let Some(name) = ctx.doc.str(n) else { continue };
+            let norm = name.replace('/', ".");
+            if SAFE_SYSCTLS.contains(&norm.as_str()) {
+                continue;
+            }
+            let mut f = ctx.finding(
+                &UNSAFE_SYSCTLS,
+                n,
+                format!("the pod sets the unsafe sysctl {norm}"),
+            );
+            f.label = "not in the safe sysctl set".into();
+            out.push(
+                f.with_help("remove the sysctl, or tune it on the node instead of from a workload"),
+            );
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers without both a CPU and a memory limit (ephemeral containers cannot
+    /// set resources and are skipped).
+    ///
+    /// ## Why is this bad?
+    /// A job without limits can take the node's CPU and memory: a miner hidden in a CronJob
+    /// runs at full speed, and a runaway run starves everything else (MITRE ATT&CK T1496,
+    /// Resource Hijacking).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// resources:
+    ///   requests: {cpu: 100m}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// resources:
+    ///   limits: {cpu: 500m, memory: 256Mi}
+    /// ```
+    ///
+    /// ## References
+    /// - Peers: Checkov CKV_K8S_11 (CPU) and CKV_K8S_13 (memory); cronguard reports both in
+    ///   one finding that names what is missing.
+    pub static RESOURCES_UNBOUNDED = {
+        id: "resources-unbounded",
+        category: PodSecurity,
+        severity: Low,
+        enabled: true,
+        attack: ["T1496"],
+        summary: "a container has no CPU or memory limit",
+        check: Check::Object(check_resources),
+    }
+}
+
+fn check_resources(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        if c.list == ContainerList::EphemeralContainers {
+            continue;
+        }
+        let limits = ctx
+            .doc
+            .get(c.node, "resources")
+            .and_then(|r| ctx.doc.get(r, "limits"));
+        let has = |k: &str| limits.and_then(|l| ctx.doc.get(l, k)).is_some();
+        let missing: Vec<&str> = ["cpu", "memory"].into_iter().filter(|k| !has(k)).collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let at = anchor(ctx, *c, &["resources"]);
+        let mut f = ctx.finding(
+            &RESOURCES_UNBOUNDED,
+            at,
+            format!(
+                "{} has no {} limit",
+                ctx.container_name(c),
+                missing.join(" or ")
+            ),
+        );
+        f.value = missing.join(",");
+        f.label = format!("no resources.limits.{}", missing.join(" / "));
+        out.push(f.with_help("set `resources.limits.cpu` and `resources.limits.memory`"));
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags containers with no seccomp profile, neither on the container nor
+    /// on the pod (`seccompProfile`).
+    ///
+    /// ## Why is this bad?
+    /// Without a profile the container can call every syscall the kernel offers; the runtime's
+    /// default profile blocks the rarely needed ones used by escapes.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext: {runAsNonRoot: true}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   seccompProfile: {type: RuntimeDefault}
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Restricted: Seccomp
+    /// - Peers: Checkov CKV_K8S_31, Trivy KSV030. Off by default because the kubelet can apply
+    ///   RuntimeDefault cluster-wide (`--seccomp-default`).
+    pub static SECCOMP_PROFILE_MISSING = {
+        id: "seccomp-profile-missing",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "a container has no seccomp profile",
+        check: Check::Object(check_seccomp_missing),
+    }
+}
+
+fn check_seccomp_missing(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pod, c) in ctx.containers() {
+        if effective(ctx.doc, pod, c, "seccompProfile").is_some() {
+            continue;
+        }
+        let at = anchor(ctx, *c, &["securityContext"]);
+        let mut f = ctx.finding(
+            &SECCOMP_PROFILE_MISSING,
+            at,
+            format!("{} has no seccomp profile", ctx.container_name(c)),
+        );
+        f.label = "no seccompProfile".into();
+        out.push(f.with_help("set `seccompProfile: {type: RuntimeDefault}` on the pod"));
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags containers whose `imagePullPolicy` is not `Always` when the image
+    /// is not pinned by digest.
+    ///
+    /// ## Why is this bad?
+    /// With `IfNotPresent`, a node may run a stale or tampered image cached under the same tag,
+    /// and a private image pulled once by someone else can be reused without credentials.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// image: ghcr.io/acme/job:1.2
+    /// imagePullPolicy: IfNotPresent
+    /// ```
+    ///
+    /// ## Use instead
+    /// Pin the image by digest, or set `imagePullPolicy: Always`.
+    ///
+    /// ## References
+    /// - Peers: Checkov CKV_K8S_15. cronguard accepts digest-pinned images whatever the policy.
+    pub static IMAGE_PULL_POLICY_NOT_ALWAYS = {
+        id: "image-pull-policy-not-always",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "a container does not always pull its mutable image",
+        check: Check::Object(check_pull_policy),
+    }
+}
+
+fn check_pull_policy(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        let Some(image) = ctx.doc.get_str(c.node, "image") else {
+            continue;
+        };
+        let Ok(r) = crate::image::parse(image) else {
+            continue;
+        };
+        if r.is_pinned() {
+            continue;
+        }
+        let policy = ctx.doc.get(c.node, "imagePullPolicy");
+        let value = policy.and_then(|p| ctx.doc.str(p));
+        // Kubernetes defaults to Always for `latest` or untagged images.
+        let effective_always = value.map_or(r.is_latest(), |v| v == "Always");
+        if effective_always {
+            continue;
+        }
+        let at = policy.unwrap_or_else(|| anchor(ctx, *c, &["image"]));
+        let mut f = ctx.finding(
+            &IMAGE_PULL_POLICY_NOT_ALWAYS,
+            at,
+            format!("{} may run a cached copy of {image}", ctx.container_name(c)),
+        );
+        f.label = format!(
+            "imagePullPolicy {}",
+            value.unwrap_or("IfNotPresent (default)")
+        );
+        out.push(f.with_help("pin the image by digest or set `imagePullPolicy: Always`"));
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags containers whose effective `runAsUser` is between 1 and 9999.
+    ///
+    /// ## Why is this bad?
+    /// Low uids collide with users on the node (system accounts, the first human user): after
+    /// an escape, files created with that uid belong to a real account.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext: {runAsUser: 1000}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext: {runAsUser: 10001}
+    /// ```
+    ///
+    /// ## References
+    /// - Peers: kube-score container-security-context-user-group-id, Checkov CKV_K8S_40.
+    pub static RUN_AS_LOW_UID = {
+        id: "run-as-low-uid",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "a container runs with a uid below 10000",
+        check: Check::Object(check_low_uid),
+    }
+}
+
+fn check_low_uid(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (pod, c) in ctx.containers() {
+        let Some(e) = effective(ctx.doc, pod, c, "runAsUser") else {
+            continue;
+        };
+        let Some(uid) = ctx.doc.as_i64(e.value) else {
+            continue;
+        };
+        if (1..10_000).contains(&uid) {
+            let mut f = ctx.finding(
+                &RUN_AS_LOW_UID,
+                e.value,
+                format!(
+                    "{} runs as uid {uid}, which may exist on the node",
+                    ctx.container_name(c)
+                ),
+            );
+            f.label = "below 10000".into();
+            out.push(f.with_help("use a uid of 10000 or more"));
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags every `capabilities.add` entry (the dangerous ones also raise
+    /// `capabilities-dangerous`).
+    ///
+    /// ## Why is this bad?
+    /// Any added capability widens what a compromised process can do; teams that run a strict
+    /// policy review each one.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// capabilities: {add: [CHOWN]}
+    /// ```
+    ///
+    /// ## Use instead
+    /// Drop ALL and add nothing, or suppress this finding with a reason where a capability is
+    /// needed.
+    ///
+    /// ## References
+    /// - Peers: kube-score, Checkov CKV_K8S_25 (any added capability).
+    pub static CAPABILITIES_ADDED = {
+        id: "capabilities-added",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "a container adds a capability",
+        check: Check::Object(check_caps_added),
+    }
+}
+
+fn check_caps_added(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        let Some(add) = ctx
+            .doc
+            .get(c.node, "securityContext")
+            .and_then(|sc| ctx.doc.path(sc, &["capabilities", "add"]))
+        else {
+            continue;
+        };
+        for &cap in ctx.doc.seq(add) {
+            let Some(name) = ctx.doc.str(cap) else {
+                continue;
+            };
+            let norm = super::pod_security::normalize_cap(name);
+            let mut f = ctx.finding(
+                &CAPABILITIES_ADDED,
+                cap,
+                format!("{} adds capability {norm}", ctx.container_name(c)),
+            );
+            f.label = "added capability".into();
+            out.push(f.with_help("drop ALL and add back nothing unless the job needs it"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::finding::Severity;
+    use crate::rules::testing::run;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0}\n  containers:\n  - name: a\n    image: x:1\n  - name: b\n    image: x:1\n    securityContext: {runAsUser: 1000, allowPrivilegeEscalation: true}\n  - name: c\n    image: x:1\n    securityContext: {privileged: true}\n";
+
+    #[test]
+    fn root_follows_the_kubelet_merge() {
+        let f = run("run-as-root", POD);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f.iter().all(|f| f.severity == Severity::High));
+        assert!(f[0].message.contains("from the pod's securityContext"));
+    }
+
+    #[test]
+    fn escalation_explicit_is_high_unset_is_low_privileged_is_left_alone() {
+        let f = run("privilege-escalation-allowed", POD);
+        let sev: Vec<Severity> = f.iter().map(|f| f.severity).collect();
+        assert_eq!(sev, [Severity::Low, Severity::High]);
+    }
+
+    #[test]
+    fn sysctl_slash_form_is_normalised() {
+        let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    sysctls:\n    - {name: net/ipv4/tcp_syncookies, value: '1'}\n    - {name: kernel/msgmax, value: '1'}\n  containers: [{name: a, image: x}]\n";
+        let f = run("unsafe-sysctls", src);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.ends_with("kernel.msgmax"));
+    }
+}
