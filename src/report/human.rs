@@ -20,7 +20,7 @@ use std::io::Write;
 /// At most this many characters of one source line are shown.
 pub const MAX_LINE_CHARS: usize = 240;
 /// Secondary labels further than this many lines from the primary one are listed as notes.
-const MAX_LABEL_DISTANCE: usize = 12;
+const MAX_LABEL_DISTANCE: usize = 3;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
@@ -149,6 +149,9 @@ impl std::error::Error for Diag {}
 
 impl Diagnostic for Diag {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        if self.code.is_empty() {
+            return None;
+        }
         Some(Box::new(&self.code))
     }
     fn severity(&self) -> Option<miette::Severity> {

@@ -10,6 +10,7 @@ use crate::k8s::{ContainerRef, Object, PodView, Workload};
 use crate::yaml::{Document, NodeId, Span};
 use std::sync::Arc;
 
+pub mod evasion;
 pub mod job;
 pub mod pod_hardening;
 pub mod pod_security;
@@ -132,6 +133,7 @@ pub fn registry() -> &'static [&'static Rule] {
         v.extend_from_slice(pod_security::RULES);
         v.extend_from_slice(pod_hardening::RULES);
         v.extend_from_slice(job::RULES);
+        v.extend_from_slice(evasion::RULES);
         v.extend_from_slice(image::RULES);
         v.extend_from_slice(identity::RULES);
         v
@@ -212,6 +214,19 @@ impl Ctx<'_> {
             end_line: 0,
             end_column: 0,
         }
+    }
+
+    /// The source span of byte range `r` of a scalar's string value, when the scalar is
+    /// written so that its text appears verbatim (plain, or quoted without escapes).
+    pub fn inner_span(&self, node: NodeId, r: std::ops::Range<usize>) -> Option<Span> {
+        let text = self.doc.str(node)?;
+        let span = self.doc.span(node);
+        let raw = self.src.get(span.range())?;
+        let off = raw.find(text)?;
+        if text.is_empty() || r.end > text.len() || r.start > r.end {
+            return None;
+        }
+        Some(span.slice(off + r.start..off + r.end))
     }
 
     pub fn pods(&self) -> &[PodView] {

@@ -25,19 +25,6 @@ pub fn schedule_nodes(ctx: &Ctx) -> Vec<NodeId> {
     out
 }
 
-/// The span inside the YAML value of a byte range inside its string, when the scalar is
-/// written so that string offsets equal source offsets (plain or quoted without escapes).
-pub fn inner_span(ctx: &Ctx, node: NodeId, r: std::ops::Range<usize>) -> Option<crate::yaml::Span> {
-    let text = ctx.doc.str(node)?;
-    let span = ctx.doc.span(node);
-    let raw = ctx.src.get(span.range())?;
-    let off = raw.find(text)?;
-    if text.is_empty() || r.end > text.len() {
-        return None;
-    }
-    Some(span.slice(off + r.start..off + r.end))
-}
-
 declare_rule! {
     /// ## What it does
     /// Flags a CronJob `spec.schedule` that the Kubernetes CronJob controller would not
@@ -98,7 +85,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
             node,
             format!("schedule {expr:?} is invalid: {}", e.message),
         );
-        if let Some(s) = inner_span(ctx, node, rest_at + e.range.start..rest_at + e.range.end)
+        if let Some(s) = ctx.inner_span(node, rest_at + e.range.start..rest_at + e.range.end)
             && !s.is_empty()
         {
             f.span = s;
