@@ -36,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan manifest files and directories (default `.`; `-` reads stdin)
     Scan(ScanArgs),
+    /// Scan a node's static-pod directory (what the kubelet runs outside the API server)
+    Node(NodeArgs),
     /// List every rule: id, category, severity, enabled, ATT&CK
     Rules,
     /// Show a rule's documentation
@@ -93,9 +95,12 @@ pub struct CommonArgs {
     /// Colour in the human report
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Width of the human report (default: terminal width, else 100)
+    /// Width of the human report (default 100)
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
+    /// Show suppressed findings in the human report (JSON and SARIF always list them)
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -103,6 +108,34 @@ pub struct ScanArgs {
     /// Files or directories to scan; `-` reads a manifest from stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// The static-pod directory (default: the kubelet config's staticPodPath, else
+    /// /etc/kubernetes/manifests)
+    #[arg(long, value_name = "DIR")]
+    pub manifests: Option<PathBuf>,
+    /// The kubelet config file to read staticPodPath from
+    #[arg(long, value_name = "FILE")]
+    pub kubelet_config: Option<PathBuf>,
+    /// Compare with a node baseline written by --write-baseline
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record names, hashes, owners and modes of the static-pod files, then exit
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Static pod names that are expected besides the control-plane components
+    #[arg(long, value_name = "NAME")]
+    pub expect: Vec<String>,
+    /// Watch the directory and print one JSON line per change
+    #[arg(long)]
+    pub watch: bool,
+    /// Stop watching after this many change lines (for tests and one-shot checks)
+    #[arg(long, value_name = "N", hide = true)]
+    pub max_events: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -158,6 +191,7 @@ where
     };
     let result = match cli.command {
         Command::Scan(a) => cmd_scan(&a, io),
+        Command::Node(a) => cmd_node(&a, io),
         Command::Rules => cmd_rules(io).map(|()| EXIT_CLEAN),
         Command::Explain { id } => cmd_explain(&id, io).map(|()| EXIT_CLEAN),
     };
@@ -254,7 +288,15 @@ pub fn finish(o: &Outcome, c: &CommonArgs, io: &mut Io) -> Result<i32, Fatal> {
                 ColorChoice::Auto => io.stdout_tty && std::env::var_os("NO_COLOR").is_none(),
             };
             let width = c.width.unwrap_or(100);
-            report::human::write(io.stdout, o, report::human::Style { color, width })?;
+            report::human::write(
+                io.stdout,
+                o,
+                report::human::Style {
+                    color,
+                    width,
+                    show_suppressed: c.show_suppressed,
+                },
+            )?;
         }
     }
     io.stdout.flush()?;
@@ -271,6 +313,51 @@ fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
     let mut outcome = with_threads(a.common.threads, || scan::scan(&sources, &opts))?;
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();
+    finish(&outcome, &a.common, io)
+}
+
+fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {
+    let opts = options(&a.common)?;
+    let dir = match &a.manifests {
+        Some(d) => d.clone(),
+        None => crate::node::manifest_dir(a.kubelet_config.as_deref())?,
+    };
+    if let Some(out) = &a.write_baseline {
+        let files = crate::node::snapshot(&dir)?;
+        let b = crate::node::Baseline { version: 1, files };
+        let text = serde_json::to_string_pretty(&b)? + "\n";
+        std::fs::write(out, text)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", out.display())))?;
+        writeln!(
+            io.stderr,
+            "wrote baseline of {} files to {}",
+            b.files.len(),
+            out.display()
+        )?;
+        return Ok(EXIT_CLEAN);
+    }
+    let baseline = match &a.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Fatal(format!("cannot read baseline {}: {e}", p.display())))?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| Fatal(format!("invalid baseline {}: {e}", p.display())))?,
+            )
+        }
+        None => None,
+    };
+    let node = crate::node::NodeOptions {
+        expected: a.expect.clone(),
+        baseline,
+    };
+    if a.watch {
+        crate::node::watch(&dir, &opts, &node, io.stdout, a.max_events)?;
+        return Ok(EXIT_CLEAN);
+    }
+    let outcome = with_threads(a.common.threads, || {
+        crate::node::scan_dir(&dir, &opts, &node)
+    })??;
     finish(&outcome, &a.common, io)
 }
 

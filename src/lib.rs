@@ -12,6 +12,7 @@ pub mod finding;
 pub mod image;
 pub mod index;
 pub mod k8s;
+pub mod node;
 pub mod report;
 pub mod rules;
 pub mod scan;

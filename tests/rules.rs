@@ -195,6 +195,7 @@ fn every_rule_has_a_snapshot_of_its_rendered_diagnostics() {
         let style = Style {
             color: false,
             width: 100,
+            show_suppressed: true,
         };
         let rendered: String = out
             .findings

@@ -26,6 +26,8 @@ const MAX_LABEL_DISTANCE: usize = 3;
 pub struct Style {
     pub color: bool,
     pub width: usize,
+    /// Render suppressed findings too (they are always counted in the summary).
+    pub show_suppressed: bool,
 }
 
 /// A sanitized window of source lines that maps original offsets to window offsets.
@@ -347,7 +349,11 @@ pub fn render_finding(f: &Finding, src: Option<&str>, style: Style) -> String {
 
 /// Write the whole human report.
 pub fn write(out: &mut dyn Write, o: &Outcome, style: Style) -> std::io::Result<()> {
-    for f in &o.findings {
+    for f in o
+        .findings
+        .iter()
+        .filter(|f| style.show_suppressed || f.suppressed.is_none())
+    {
         let src = o.sources.get(&f.path).map(|s| &**s);
         writeln!(out, "{}", render_finding(f, src, style))?;
     }

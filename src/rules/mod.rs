@@ -134,6 +134,7 @@ pub fn registry() -> &'static [&'static Rule] {
         v.extend_from_slice(pod_hardening::RULES);
         v.extend_from_slice(job::RULES);
         v.extend_from_slice(evasion::RULES);
+        v.extend_from_slice(crate::node::RULES);
         v.extend_from_slice(image::RULES);
         v.extend_from_slice(identity::RULES);
         v

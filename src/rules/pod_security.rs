@@ -251,13 +251,15 @@ pub(super) fn is_runtime_socket(p: &str) -> bool {
 
 /// Why a normalised host path is sensitive.
 pub(super) fn sensitive(p: &str) -> Option<&'static str> {
-    for (s, exact) in SENSITIVE {
-        if p == *s {
-            return Some(s);
-        }
-        if !exact && p.starts_with(s) && p.as_bytes().get(s.len()) == Some(&b'/') {
-            return Some(s);
-        }
+    // The longest matching entry names the place best (`/etc/kubernetes`, not `/etc`).
+    let best = SENSITIVE
+        .iter()
+        .filter(|(s, exact)| {
+            p == *s || (!exact && p.starts_with(s) && p.as_bytes().get(s.len()) == Some(&b'/'))
+        })
+        .max_by_key(|(s, _)| s.len());
+    if let Some((s, _)) = best {
+        return Some(s);
     }
     // Cloud credentials anywhere (a home directory's .aws, .kube).
     for cred in [
