@@ -380,11 +380,20 @@ fn span_of(s: &granit_parser::Span) -> Span {
     Span::new(start, end)
 }
 
-fn scan_error_issue(e: &ScanError, base: usize) -> LoadIssue {
+fn scan_error_issue(e: &ScanError, base: usize, limits: &Limits) -> LoadIssue {
     let off = e.marker().byte_offset().unwrap_or(0) + base;
+    let info = e.info();
+    let message = if info.contains("recursion limit") || info.contains("nesting limit") {
+        format!(
+            "nesting deeper than {} levels; the document is not scanned",
+            limits.max_depth
+        )
+    } else {
+        format!("invalid YAML: {info}")
+    };
     LoadIssue {
         span: Span::new(off, off),
-        message: format!("invalid YAML: {}", e.info()),
+        message,
     }
 }
 
@@ -443,7 +452,7 @@ fn load_from(src: &str, base: usize, limits: &Limits, out: &mut Loaded) -> Optio
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
-                out.issues.push(scan_error_issue(&e, base));
+                out.issues.push(scan_error_issue(&e, base, limits));
                 let at = e.marker().byte_offset().unwrap_or(0) + base;
                 return next_document_start(src, at.max(base + doc_start));
             }

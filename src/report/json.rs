@@ -48,31 +48,87 @@ pub fn finding_json(f: &Finding) -> Value {
     })
 }
 
-pub fn to_value(o: &Outcome) -> Value {
+fn summary(o: &Outcome) -> Value {
     let active = o.findings.iter().filter(|f| f.suppressed.is_none()).count();
     let mut by = serde_json::Map::new();
     for (s, n) in super::by_severity(o) {
         by.insert(s.as_str().to_string(), json!(n));
     }
     json!({
+        "files": o.stats.files,
+        "documents": o.stats.documents,
+        "objects": o.stats.objects,
+        "workloads": o.stats.workloads,
+        "findings": active,
+        "suppressed": o.findings.len() - active,
+        "skipped": o.skipped.len(),
+        "by_severity": by,
+    })
+}
+
+/// The whole report as one value (small reports, tests).
+pub fn to_value(o: &Outcome) -> Value {
+    json!({
         "version": VERSION,
         "tool": {"name": "cronguard", "version": env!("CARGO_PKG_VERSION")},
         "findings": o.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "skipped": o.skipped,
-        "summary": {
-            "files": o.stats.files,
-            "documents": o.stats.documents,
-            "objects": o.stats.objects,
-            "workloads": o.stats.workloads,
-            "findings": active,
-            "suppressed": o.findings.len() - active,
-            "skipped": o.skipped.len(),
-            "by_severity": by,
-        }
+        "summary": summary(o),
     })
 }
 
+/// Stream the report: one finding is built at a time, so memory does not grow with the
+/// number of findings. The same JSON as `to_value`, with `version` and `tool` first.
 pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &to_value(o))?;
-    writeln!(out)
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).map_err(std::io::Error::other);
+    let indent = |s: String, n: usize| {
+        let pad = " ".repeat(n);
+        s.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
+    };
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"version\": {VERSION},")?;
+    let tool = json!({"name": "cronguard", "version": env!("CARGO_PKG_VERSION")});
+    writeln!(out, "  \"tool\": {},", indent(pretty(&tool)?, 2))?;
+    if o.findings.is_empty() {
+        writeln!(out, "  \"findings\": [],")?;
+    } else {
+        writeln!(out, "  \"findings\": [")?;
+        for (i, f) in o.findings.iter().enumerate() {
+            let sep = if i + 1 == o.findings.len() { "" } else { "," };
+            writeln!(out, "    {}{sep}", indent(pretty(&finding_json(f))?, 4))?;
+        }
+        writeln!(out, "  ],")?;
+    }
+    let skipped = serde_json::to_value(&o.skipped).map_err(std::io::Error::other)?;
+    writeln!(out, "  \"skipped\": {},", indent(pretty(&skipped)?, 2))?;
+    writeln!(out, "  \"summary\": {}", indent(pretty(&summary(o))?, 2))?;
+    writeln!(out, "}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::scan_all;
+
+    #[test]
+    fn streamed_output_equals_the_pretty_printed_value() {
+        let o = scan_all(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: alpine}]\n",
+        );
+        assert!(o.findings.len() > 2);
+        let mut streamed = Vec::new();
+        write(&mut streamed, &o).unwrap();
+        let parsed: Value = serde_json::from_slice(&streamed).unwrap();
+        assert_eq!(parsed, to_value(&o));
+        assert!(
+            String::from_utf8(streamed)
+                .unwrap()
+                .starts_with("{\n  \"version\": 1,\n")
+        );
+        let empty = Outcome::default();
+        let mut streamed = Vec::new();
+        write(&mut streamed, &empty).unwrap();
+        let parsed: Value = serde_json::from_slice(&streamed).unwrap();
+        assert_eq!(parsed, to_value(&empty));
+    }
 }
