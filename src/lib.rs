@@ -16,6 +16,7 @@ pub mod node;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod schedule;
 pub mod source;
 pub mod unicode;
 pub mod util;

@@ -11,12 +11,12 @@ use crate::yaml::{Document, NodeId, Span};
 use std::sync::Arc;
 
 pub mod evasion;
+pub mod identity;
+pub mod image;
 pub mod job;
 pub mod pod_hardening;
 pub mod pod_security;
-// pub mod schedule;
-pub mod identity;
-pub mod image;
+pub mod schedule;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
@@ -129,7 +129,7 @@ pub fn registry() -> &'static [&'static Rule] {
     static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let mut v: Vec<&'static Rule> = Vec::new();
-        // v.extend_from_slice(schedule::RULES);
+        v.extend_from_slice(schedule::RULES);
         v.extend_from_slice(pod_security::RULES);
         v.extend_from_slice(pod_hardening::RULES);
         v.extend_from_slice(job::RULES);

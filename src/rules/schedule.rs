@@ -11,8 +11,13 @@ pub static RULES: &[&Rule] = &[&SCHEDULE_INVALID];
 /// The `schedule` value node of a CronJob or Argo CronWorkflow (Argo also allows a list in
 /// `schedules`).
 pub fn schedule_nodes(ctx: &Ctx) -> Vec<NodeId> {
-    let Some(w) = ctx.workload else { return Vec::new() };
-    if !matches!(w.kind, WorkloadKind::CronJob | WorkloadKind::ArgoCronWorkflow) {
+    let Some(w) = ctx.workload else {
+        return Vec::new();
+    };
+    if !matches!(
+        w.kind,
+        WorkloadKind::CronJob | WorkloadKind::ArgoCronWorkflow
+    ) {
         return Vec::new();
     }
     let Some(spec) = ctx.doc.get(ctx.obj.node, "spec") else {
@@ -90,7 +95,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
         {
             f.span = s;
         }
-        f.label = e.message.clone();
+        f.label.clone_from(&e.message);
         out.push(f.with_help(
             "use five fields (minute hour day-of-month month day-of-week), Sunday as 0, or a descriptor such as @daily",
         ));
