@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod finding;
 pub mod image;
 pub mod index;

@@ -10,13 +10,17 @@ use crate::k8s::{ContainerRef, Object, PodView, Workload};
 use crate::yaml::{Document, NodeId, Span};
 use std::sync::Arc;
 
+pub mod change;
+pub mod command;
 pub mod evasion;
 pub mod identity;
 pub mod image;
 pub mod job;
+pub mod placement;
 pub mod pod_hardening;
 pub mod pod_security;
 pub mod schedule;
+pub mod schema;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
@@ -137,6 +141,11 @@ pub fn registry() -> &'static [&'static Rule] {
         v.extend_from_slice(crate::node::RULES);
         v.extend_from_slice(image::RULES);
         v.extend_from_slice(identity::RULES);
+        v.extend_from_slice(placement::RULES);
+        v.extend_from_slice(command::RULES);
+        v.extend_from_slice(schema::RULES);
+        v.extend_from_slice(change::RULES);
+        v.extend_from_slice(crate::drift::RULES);
         v
     })
 }

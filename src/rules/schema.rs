@@ -1,0 +1,5 @@
+//! schema: Kubernetes schema validation and removed API versions.
+
+use super::Rule;
+
+pub static RULES: &[&Rule] = &[];
