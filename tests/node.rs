@@ -429,3 +429,60 @@ fn watch_prints_created_modified_and_deleted_events() {
         "{kinds:?}"
     );
 }
+
+/// deploy/cronguard-node.yaml is what we tell users to run: cronguard's own scan of it may
+/// report only what its `cronguard.io/ignore` annotation lists and explains, and every id
+/// listed there must be a real rule that the scan actually reports (no stale allowances).
+#[test]
+fn deploy_example_reports_only_its_documented_needs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/cronguard-node.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let listed: std::collections::BTreeSet<String> = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("cronguard.io/ignore: "))
+        .expect("the DaemonSet carries a cronguard.io/ignore annotation")
+        .trim_matches('"')
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    assert!(
+        text.contains("cronguard.io/ignore-reason: \""),
+        "every allowance needs a reason"
+    );
+    for id in &listed {
+        assert!(cronguard::rules::find(id).is_some(), "unknown rule {id}");
+    }
+    let (code, out, err) = cg(&[
+        "scan",
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+        path.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert!(v["skipped"].as_array().unwrap().is_empty(), "{out}");
+    let reported: std::collections::BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    for f in v["findings"].as_array().unwrap() {
+        let rule = f["rule"].as_str().unwrap();
+        let sev = f["severity"].as_str().unwrap();
+        if matches!(sev, "critical" | "high" | "medium") {
+            assert!(listed.contains(rule), "unexplained {sev} finding {rule}: {f}");
+        }
+    }
+    for id in &listed {
+        assert!(reported.contains(id), "allowance for {id}, which is not reported");
+    }
+    // Exit code follows the unsuppressed findings at or above --fail-on.
+    let unsuppressed_critical = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "critical" && f["suppressed"].is_null());
+    assert_eq!(code, i32::from(unsuppressed_critical), "{out}");
+}
