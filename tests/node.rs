@@ -472,11 +472,17 @@ fn deploy_example_reports_only_its_documented_needs() {
         let rule = f["rule"].as_str().unwrap();
         let sev = f["severity"].as_str().unwrap();
         if matches!(sev, "critical" | "high" | "medium") {
-            assert!(listed.contains(rule), "unexplained {sev} finding {rule}: {f}");
+            assert!(
+                listed.contains(rule),
+                "unexplained {sev} finding {rule}: {f}"
+            );
         }
     }
     for id in &listed {
-        assert!(reported.contains(id), "allowance for {id}, which is not reported");
+        assert!(
+            reported.contains(id),
+            "allowance for {id}, which is not reported"
+        );
     }
     // Exit code follows the unsuppressed findings at or above --fail-on.
     let unsuppressed_critical = v["findings"]
