@@ -142,6 +142,11 @@ struct Parser<'a> {
     pending: Vec<(usize, usize, String, bool)>,
 }
 
+/// Redirection operators, longest first.
+const OPS: &[&str] = &[
+    "&>>", "<<<", "<<-", "&>", ">>", ">|", "<>", "<&", ">&", "<<", ">", "<",
+];
+
 fn is_meta(b: u8) -> bool {
     matches!(
         b,
@@ -501,9 +506,6 @@ impl Parser<'_> {
             self.pos = save;
             return false;
         }
-        const OPS: &[&str] = &[
-            "&>>", "<<<", "<<-", "&>", ">>", ">|", "<>", "<&", ">&", "<<", ">", "<",
-        ];
         let Some(op) = OPS.iter().find(|o| self.starts(o)).copied() else {
             self.pos = save;
             return false;
@@ -685,23 +687,23 @@ impl Parser<'_> {
     }
 
     /// `$'...'` after the opening quote.
-    fn ansi_c(&mut self, b: &mut Builder) {
+    fn ansi_c(&mut self, out: &mut Builder) {
         let start = self.pos;
-        b.quoted = true;
-        b.started = true;
+        out.quoted = true;
+        out.started = true;
         let mut bytes = Vec::new();
         loop {
-            let Some(c) = self.peek() else {
+            let Some(ch) = self.peek() else {
                 self.err(start, "unclosed `$'`");
                 break;
             };
             self.pos += 1;
-            match c {
+            match ch {
                 b'\'' => break,
                 b'\\' => {
-                    let Some(e) = self.peek() else { break };
+                    let Some(esc) = self.peek() else { break };
                     self.pos += 1;
-                    match e {
+                    match esc {
                         b'n' => bytes.push(b'\n'),
                         b't' => bytes.push(b'\t'),
                         b'r' => bytes.push(b'\r'),
@@ -712,35 +714,35 @@ impl Parser<'_> {
                         b'v' => bytes.push(11),
                         b'x' => {
                             let mut v = 0u32;
-                            let mut k = 0;
-                            while k < 2 && self.peek().is_some_and(|h| h.is_ascii_hexdigit()) {
+                            let mut n = 0;
+                            while n < 2 && self.peek().is_some_and(|h| h.is_ascii_hexdigit()) {
                                 v = v * 16 + char::from(self.s[self.pos]).to_digit(16).unwrap_or(0);
                                 self.pos += 1;
-                                k += 1;
+                                n += 1;
                             }
                             bytes.push(u8::try_from(v).unwrap_or(b'?'));
                         }
                         b'u' | b'U' => {
-                            let max = if e == b'u' { 4 } else { 8 };
+                            let max = if esc == b'u' { 4 } else { 8 };
                             let mut v = 0u32;
-                            let mut k = 0;
-                            while k < max && self.peek().is_some_and(|h| h.is_ascii_hexdigit()) {
+                            let mut n = 0;
+                            while n < max && self.peek().is_some_and(|h| h.is_ascii_hexdigit()) {
                                 v = v.wrapping_mul(16)
                                     + char::from(self.s[self.pos]).to_digit(16).unwrap_or(0);
                                 self.pos += 1;
-                                k += 1;
+                                n += 1;
                             }
                             let ch = char::from_u32(v).unwrap_or('\u{FFFD}');
                             let mut buf = [0u8; 4];
                             bytes.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                         }
                         b'0'..=b'7' => {
-                            let mut v = u32::from(e - b'0');
-                            let mut k = 1;
-                            while k < 3 && self.peek().is_some_and(|h| (b'0'..=b'7').contains(&h)) {
+                            let mut v = u32::from(esc - b'0');
+                            let mut n = 1;
+                            while n < 3 && self.peek().is_some_and(|h| (b'0'..=b'7').contains(&h)) {
                                 v = v * 8 + u32::from(self.s[self.pos] - b'0');
                                 self.pos += 1;
-                                k += 1;
+                                n += 1;
                             }
                             bytes.push(u8::try_from(v & 0xff).unwrap_or(b'?'));
                         }
@@ -750,7 +752,7 @@ impl Parser<'_> {
                 other => bytes.push(other),
             }
         }
-        b.push_str(&String::from_utf8_lossy(&bytes));
+        out.push_str(&String::from_utf8_lossy(&bytes));
     }
 
     /// Parse a `$(`/`<(`/`>(` body (cursor after the `(`) as nested commands of `me`.

@@ -759,7 +759,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                 "chroot" => {
                     let i = skip_opts(&argv, &[]);
                     if let Some(dir) = argv.get(i) {
-                        let d = self.resolve_path(&dir.text, root.as_deref());
+                        let d = resolve_path(&dir.text, root.as_deref());
                         self.check_chroot(&argv[0].loc.clone(), &d);
                         root = Some(d);
                     }
@@ -785,7 +785,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                         && let Some(code) = argv.get(i + 1).cloned()
                     {
                         self.record(argv.clone(), at, root.clone());
-                        self.shell_script(&code, root, depth);
+                        self.shell_script(&code, root.as_deref(), depth);
                     }
                     return;
                 }
@@ -834,9 +834,9 @@ impl<'a, 'c> Analyser<'a, 'c> {
             }
             if let Some(a) = argv.get(i) {
                 if c_flag {
-                    self.shell_script(a, root, depth + 1);
+                    self.shell_script(a, root.as_deref(), depth + 1);
                 } else {
-                    self.script_file(a, root, depth + 1);
+                    self.script_file(a, root.as_deref(), depth + 1);
                 }
             }
         } else if let Some(lang) = interpreter(&prog) {
@@ -875,14 +875,14 @@ impl<'a, 'c> Analyser<'a, 'c> {
                 }
             }
             if let Some(code) = code {
-                self.inline_code(lang, &code, root, depth + 1);
+                self.inline_code(lang, &code, root.as_deref(), depth + 1);
             }
         } else if argv[0].text.starts_with('/') || argv[0].text.starts_with("./") {
             let a = argv[0].clone();
-            self.script_file(&a, root, depth + 1);
+            self.script_file(&a, root.as_deref(), depth + 1);
         } else if matches!(prog.as_str(), "source" | ".") {
             if let Some(a) = argv.get(1).cloned() {
-                self.script_file(&a, root, depth + 1);
+                self.script_file(&a, root.as_deref(), depth + 1);
             }
         }
     }
@@ -906,7 +906,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
     }
 
     /// A script given as an argument (`sh -c SCRIPT`).
-    fn shell_script(&mut self, a: &Arg, root: Option<String>, depth: usize) {
+    fn shell_script(&mut self, a: &Arg, root: Option<&str>, depth: usize) {
         let origin = match &a.loc {
             Loc::Node(n) => Origin::Yaml {
                 node: *n,
@@ -932,7 +932,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
     }
 
     /// A script run by path (`sh /scripts/x.sh`, `/scripts/x.sh`): a ConfigMap mount?
-    fn script_file(&mut self, a: &Arg, root: Option<String>, depth: usize) {
+    fn script_file(&mut self, a: &Arg, root: Option<&str>, depth: usize) {
         if root.is_some() {
             return;
         }
@@ -997,7 +997,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
         self.add_script(text, origin, None, depth);
     }
 
-    fn add_script(&mut self, text: String, origin: Origin<'a>, root: Option<String>, depth: usize) {
+    fn add_script(&mut self, text: String, origin: Origin<'a>, root: Option<&str>, depth: usize) {
         if depth > MAX_NESTING || self.scripts.len() >= MAX_SCRIPTS {
             return;
         }
@@ -1026,7 +1026,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
         for ci in 0..n {
             let cmd = &self.scripts[sid].parsed.cmds[ci];
             if cmd.words.is_empty() {
-                self.bare_redirects(sid, ci, root.as_deref());
+                self.bare_redirects(sid, ci, root);
                 continue;
             }
             let script_text = &self.scripts[sid].text;
@@ -1043,7 +1043,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                     dynamic: w.dynamic,
                 })
                 .collect();
-            self.exec(argv, Some((sid, ci)), root.clone(), depth);
+            self.exec(argv, Some((sid, ci)), root.map(str::to_string), depth);
             // Here-docs and here-strings fed to a shell are scripts.
             if let Some(call) = self.calls.last()
                 && call.at == Some((sid, ci))
@@ -1058,7 +1058,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                             offset: Some(range.start),
                             range,
                         };
-                        self.add_script(body, origin, root.clone(), depth + 1);
+                        self.add_script(body, origin, root, depth + 1);
                     } else if r.op == "<<<" {
                         let a = Arg {
                             text: r.target.text.clone(),
@@ -1066,7 +1066,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                             raw: String::new(),
                             dynamic: r.target.dynamic,
                         };
-                        self.shell_script(&a, root.clone(), depth + 1);
+                        self.shell_script(&a, root, depth + 1);
                     }
                 }
             }
@@ -1075,7 +1075,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
     }
 
     /// Inline interpreter code: string-level checks, and its string literals as shell.
-    fn inline_code(&mut self, lang: &'static str, a: &Arg, root: Option<String>, depth: usize) {
+    fn inline_code(&mut self, lang: &'static str, a: &Arg, root: Option<&str>, depth: usize) {
         let origin = match &a.loc {
             Loc::Node(n) => Origin::Yaml {
                 node: *n,
@@ -1115,7 +1115,7 @@ impl<'a, 'c> Analyser<'a, 'c> {
                         offset: Some(r.start),
                         range: r,
                     };
-                    self.add_script(lit, origin, root.clone(), depth + 1);
+                    self.add_script(lit, origin, root, depth + 1);
                 }
             }
         }
@@ -1194,19 +1194,12 @@ impl<'a, 'c> Analyser<'a, 'c> {
 
     // -- helpers over calls ---------------------------------------------------------------
 
-    fn resolve_path(&self, p: &str, root: Option<&str>) -> String {
-        match root {
-            Some(r) if p.starts_with('/') => normalize_path(&format!("{r}/{p}")),
-            _ => normalize_path(p),
-        }
-    }
-
     /// The host path a container path maps to through a writable hostPath mount.
     fn host_path(&self, p: &str, root: Option<&str>) -> Option<String> {
         if !p.starts_with('/') {
             return None;
         }
-        let p = self.resolve_path(p, root);
+        let p = resolve_path(p, root);
         for m in &self.mounts {
             let MountKind::Host(h) = &m.kind else {
                 continue;
@@ -1256,6 +1249,14 @@ impl<'a, 'c> Analyser<'a, 'c> {
 
 // ---------------------------------------------------------------------------------------
 // Classes of programs.
+
+/// A path as seen inside `chroot root`.
+fn resolve_path(p: &str, root: Option<&str>) -> String {
+    match root {
+        Some(r) if p.starts_with('/') => normalize_path(&format!("{r}/{p}")),
+        _ => normalize_path(p),
+    }
+}
 
 fn is_download(c: &Call) -> bool {
     ind::DOWNLOADERS.contains(&c.prog.as_str())
@@ -1814,7 +1815,7 @@ impl Analyser<'_, '_> {
             } else {
                 pos
             };
-            let verb = pos.first().map(|a| a.text.as_str()).unwrap_or("");
+            let verb = pos.first().map_or("", |a| a.text.as_str());
             let res = pos
                 .get(1)
                 .map(|a| a.text.to_ascii_lowercase())
@@ -2168,7 +2169,7 @@ impl Analyser<'_, '_> {
             }
             return;
         }
-        let full = self.resolve_path(t, root);
+        let full = resolve_path(t, root);
         if full.ends_with("/release_agent")
             || full.ends_with("/proc/sys/kernel/core_pattern")
             || full == "/proc/sysrq-trigger"
