@@ -112,6 +112,12 @@ impl Finding {
         format!("{:016x}", h.finish())
     }
 
+    /// The span of a secret value the finding points at, which renderers must mask when
+    /// they show source text (the finding's own message, label and value never hold it).
+    pub fn secret_span(&self) -> Option<Span> {
+        (self.rule == "env-secret-literal").then_some(self.span)
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -228,6 +228,14 @@ impl Index {
         })
     }
 
+    /// The source text of an indexed file (kept by its ConfigMaps).
+    pub fn source_of(&self, path: &str) -> Option<&Arc<str>> {
+        self.config_maps
+            .iter()
+            .find(|c| &*c.at.path == path)
+            .map(|c| &c.source)
+    }
+
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
         self.config_maps.iter().find(|s| {
             s.id.name.as_deref() == Some(name)

@@ -183,11 +183,21 @@ pub fn scan_text(
         return;
     }
     // Argo templates share their workflow's pod-level fields: report each place once.
-    findings.sort_by(|a, b| (a.span, a.rule, &a.message).cmp(&(b.span, b.rule, &b.message)));
-    findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule && a.message == b.message);
+    findings.sort_by(|a, b| {
+        (&a.path, a.span, a.rule, &a.message).cmp(&(&b.path, b.span, b.rule, &b.message))
+    });
+    findings.dedup_by(|a, b| {
+        a.path == b.path && a.span == b.span && a.rule == b.rule && a.message == b.message
+    });
     for f in &mut findings {
         f.severity = opts.selection.severity_of(f.rule, f.severity);
-        locate(f, text, &line_index);
+        if f.path == *path {
+            locate(f, text, &line_index);
+        } else if let Some(other) = index.source_of(&f.path) {
+            // A finding inside another indexed file (a ConfigMap script the workload runs).
+            locate(f, other, &LineIndex::new(other));
+            out.sources.insert(f.path.clone(), other.clone());
+        }
     }
     out.sources.insert(path.clone(), text.clone());
     out.findings.extend(findings);

@@ -251,7 +251,26 @@ fn snippet_for(
     )
 }
 
+/// `src` with the bytes of `span` (but line breaks) replaced by `*`: same offsets, no secret.
+fn mask(src: &str, span: Span) -> String {
+    let mut b = src.as_bytes().to_vec();
+    for x in b.get_mut(span.range()).into_iter().flatten() {
+        if *x != b'\n' {
+            *x = b'*';
+        }
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
 fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
+    let masked;
+    let src = match (src, f.secret_span()) {
+        (Some(s), Some(span)) => {
+            masked = mask(s, span);
+            Some(masked.as_str())
+        }
+        _ => src,
+    };
     let mut help = f.help.clone().map(|h| clean(&h));
     let mut notes = vec![format!("in {}", clean(&f.object.display()))];
     if !f.attack.is_empty() {
@@ -378,6 +397,17 @@ mod tests {
         assert_eq!(&w.text[w.map(x)..=w.map(x)], "x");
         let c = src.find("c:").unwrap();
         assert_eq!(&w.text[w.map(c)..w.map(c) + 2], "c:");
+    }
+
+    #[test]
+    fn secret_spans_are_masked_with_offsets_kept() {
+        let src = "a: 1\nv: s3cr\u{e9}t\nb: 2\n";
+        let start = src.find("s3").unwrap();
+        let end = src.find("\nb").unwrap();
+        let m = mask(src, Span::new(start, end));
+        assert_eq!(m.len(), src.len());
+        assert!(!m.contains("s3cr"));
+        assert!(m.ends_with("\nb: 2\n"));
     }
 
     #[test]

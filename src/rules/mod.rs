@@ -15,6 +15,7 @@ pub mod command;
 pub mod evasion;
 pub mod identity;
 pub mod image;
+pub mod indicators;
 pub mod job;
 pub mod placement;
 pub mod pod_hardening;
@@ -227,16 +228,11 @@ impl Ctx<'_> {
     }
 
     /// The source span of byte range `r` of a scalar's string value, when the scalar is
-    /// written so that its text appears verbatim (plain, or quoted without escapes).
+    /// written so that its text appears verbatim (plain, or quoted without escapes, or a
+    /// literal block scalar `|`, whose lines appear verbatim after their indentation).
     pub fn inner_span(&self, node: NodeId, r: std::ops::Range<usize>) -> Option<Span> {
         let text = self.doc.str(node)?;
-        let span = self.doc.span(node);
-        let raw = self.src.get(span.range())?;
-        let off = raw.find(text)?;
-        if text.is_empty() || r.end > text.len() || r.start > r.end {
-            return None;
-        }
-        Some(span.slice(off + r.start..off + r.end))
+        scalar_inner_span(self.src, self.doc.span(node), text, r)
     }
 
     pub fn pods(&self) -> &[PodView] {
@@ -257,6 +253,62 @@ impl Ctx<'_> {
             None => format!("a {} entry", c.list.key()),
         }
     }
+}
+
+/// The source span of byte range `r` of a scalar's value `text`, the scalar being written at
+/// `span` of `src`. Plain and quoted scalars need their text verbatim in the source (no
+/// escapes, one line); a literal block scalar (`|`) maps line by line past its indentation.
+/// Folded scalars and escaped strings give `None` (callers fall back to the whole scalar).
+pub fn scalar_inner_span(
+    src: &str,
+    span: Span,
+    text: &str,
+    r: std::ops::Range<usize>,
+) -> Option<Span> {
+    let raw = src.get(span.range())?;
+    if text.is_empty() || r.end > text.len() || r.start > r.end {
+        return None;
+    }
+    // A literal block scalar: its span starts at the `|` header, or (as the parser reports
+    // it) at its first content line, whose previous line ends with the header.
+    let body_start = if raw.starts_with('|') {
+        Some(span.start as usize + raw.find('\n')? + 1)
+    } else {
+        let line_start = src[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+        let prev = &src[..line_start.saturating_sub(1)];
+        let prev = &prev[prev.rfind('\n').map_or(0, |i| i + 1)..];
+        let header = prev.split(" #").next().unwrap_or("").trim_end();
+        let header = header.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+        (header.ends_with('|') && text.contains('\n')).then_some(line_start)
+    };
+    if let Some(body_start) = body_start {
+        let body = src.get(body_start..span.end as usize)?;
+        let indent = body
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())?;
+        let map = |off: usize| -> Option<usize> {
+            let before = text.get(..off)?;
+            let line_no = before.matches('\n').count();
+            let col = off - before.rfind('\n').map_or(0, |i| i + 1);
+            let mut start = 0usize;
+            for _ in 0..line_no {
+                start += body.get(start..)?.find('\n')? + 1;
+            }
+            let line = body.get(start..)?;
+            let line_len = line.find('\n').unwrap_or(line.len());
+            let pos = (indent + col).min(line_len);
+            Some(body_start + start + pos)
+        };
+        let a = map(r.start)?;
+        let b = map(r.end)?.max(a);
+        return Some(Span::new(a, b));
+    }
+    if raw.starts_with('>') {
+        return None;
+    }
+    let off = raw.find(text)?;
+    Some(span.slice(off + r.start..off + r.end))
 }
 
 /// A securityContext setting as it applies to one container, and where it was set.
@@ -375,6 +427,32 @@ mod tests {
         );
         assert_eq!(normalize_path("/"), "/");
         assert_eq!(normalize_path("/.."), "/");
+    }
+
+    #[test]
+    fn inner_spans_of_plain_quoted_and_literal_block_scalars() {
+        let src = "a: curl x\nb: \"c''d\"\nc: |\n  one\n    two three\n  four\n";
+        let find = |s: &str| src.find(s).unwrap();
+        let plain = Span::new(find("curl"), find("curl") + 6);
+        assert_eq!(
+            scalar_inner_span(src, plain, "curl x", 5..6),
+            Some(Span::new(find("x\n"), find("x\n") + 1))
+        );
+        let block = Span::new(find("|"), src.len());
+        let text = "one\n  two three\nfour\n";
+        let s = scalar_inner_span(src, block, text, 10..15).unwrap();
+        assert_eq!(&src[s.range()], "three");
+        let s = scalar_inner_span(src, block, text, 16..20).unwrap();
+        assert_eq!(&src[s.range()], "four");
+        // The parser's span may start at the first content line.
+        let content = Span::new(find("one"), src.len());
+        let s = scalar_inner_span(src, content, text, 16..20).unwrap();
+        assert_eq!(&src[s.range()], "four");
+        let folded = "k: >\n  a b\n";
+        assert_eq!(
+            scalar_inner_span(folded, Span::new(3, folded.len()), "a b\n", 0..1),
+            None
+        );
     }
 
     #[test]
