@@ -138,7 +138,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Restricted: Capabilities
-    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. Ephemeral debug containers are included.
+    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. cronguard includes ephemeral debug containers
+    ///   and accepts `all`/`CAP_ALL` spellings of ALL; a drop list that lacks ALL is reported on
+    ///   the list itself, not as a missing setting.
     pub static CAPABILITIES_NOT_DROPPED = {
         id: "capabilities-not-dropped",
         category: PodSecurity,
@@ -368,7 +370,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: Checkov CKV_K8S_22, Trivy KSV014.
+    /// - Peers: Checkov CKV_K8S_22, Trivy KSV014. cronguard checks init and ephemeral
+    ///   containers as well, and reports the value when it is written `false` rather than the
+    ///   container.
     pub static ROOT_FILESYSTEM_WRITABLE = {
         id: "root-filesystem-writable",
         category: PodSecurity,
@@ -435,7 +439,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Sysctls
-    /// - Peers: kube-linter unsafe-sysctls.
+    /// - Peers: kube-linter unsafe-sysctls, which flags a fixed list of unsafe prefixes;
+    ///   cronguard allows only the Pod Security Standards' safe set (an allow-list, so new
+    ///   kernel sysctls are flagged) and normalises `/` separators first.
     pub static UNSAFE_SYSCTLS = {
         id: "unsafe-sysctls",
         category: PodSecurity,
@@ -676,7 +682,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: kube-score container-security-context-user-group-id, Checkov CKV_K8S_40.
+    /// - Peers: kube-score container-security-context-user-group-id, Checkov CKV_K8S_40. Same
+    ///   10000 threshold; cronguard evaluates the effective uid (the pod's `runAsUser` for
+    ///   containers that do not set one) and leaves uid 0 to `run-as-root`.
     pub static RUN_AS_LOW_UID = {
         id: "run-as-low-uid",
         category: Hygiene,
@@ -730,7 +738,8 @@ declare_rule! {
     /// needed.
     ///
     /// ## References
-    /// - Peers: kube-score, Checkov CKV_K8S_25 (any added capability).
+    /// - Peers: kube-score, Checkov CKV_K8S_25 (any added capability). cronguard reports one
+    ///   finding per added capability, named after normalisation (`cap_chown` is CHOWN).
     pub static CAPABILITIES_ADDED = {
         id: "capabilities-added",
         category: Hygiene,

@@ -121,7 +121,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_17, Trivy KSV010, Kubescape C-0038.
+    /// - Peers: Checkov CKV_K8S_17, Trivy KSV010, Kubescape C-0038. cronguard reads the
+    ///   field wherever a pod is defined (CronJob job templates, Argo workflow specs and their
+    ///   templates) and YAML 1.1 booleans (`hostPID: yes`) the way the API server does.
     pub static HOST_PID = {
         id: "host-pid",
         category: PodSecurity,
@@ -152,7 +154,8 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_18, Trivy KSV008.
+    /// - Peers: Checkov CKV_K8S_18, Trivy KSV008. As for `host-pid`, cronguard reads every
+    ///   workload kind's pod (Argo included) and YAML 1.1 booleans.
     pub static HOST_IPC = {
         id: "host-ipc",
         category: PodSecurity,
@@ -184,7 +187,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_19, Trivy KSV009, Kubescape C-0041.
+    /// - Peers: Checkov CKV_K8S_19, Trivy KSV009, Kubescape C-0041. As for `host-pid`,
+    ///   cronguard reads every workload kind's pod (Argo included) and YAML 1.1 booleans;
+    ///   static control-plane pods get their documented allowance in `cronguard node`.
     pub static HOST_NETWORK = {
         id: "host-network",
         category: PodSecurity,
@@ -506,7 +511,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Capabilities
-    /// - Peers: Checkov CKV_K8S_39 (SYS_ADMIN only), Trivy KSV005, Kubescape C-0046.
+    /// - Peers: Checkov CKV_K8S_39 (SYS_ADMIN only), Trivy KSV005, Kubescape C-0046. cronguard
+    ///   normalises the names first (`cap_sys_admin` is SYS_ADMIN, as the runtime reads it)
+    ///   and checks init and ephemeral containers too.
     pub static CAPABILITIES_DANGEROUS = {
         id: "capabilities-dangerous",
         category: PodSecurity,
