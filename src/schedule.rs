@@ -65,6 +65,11 @@ pub fn timezone_prefix(expr: &str) -> Option<Range<usize>> {
     None
 }
 
+/// Byte ranges of the whitespace-separated fields of `expr` (for labels on one field).
+pub fn field_ranges(expr: &str) -> Vec<Range<usize>> {
+    fields(expr).into_iter().map(|(r, _)| r).collect()
+}
+
 /// Split on ASCII/Unicode whitespace, keeping byte ranges.
 fn fields(expr: &str) -> Vec<(Range<usize>, &str)> {
     let mut out = Vec::new();
@@ -380,15 +385,24 @@ pub fn check_timezone(name: &str) -> Result<chrono_tz::Tz, String> {
     if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
         return Ok(tz);
     }
-    let close = chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|t| t.name())
-        .find(|n| n.eq_ignore_ascii_case(name))
-        .or_else(|| crate::util::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())));
-    Err(match close {
+    Err(match suggest_timezone(name) {
         Some(c) => format!("{name:?} is not an IANA time zone (did you mean {c:?}?)"),
         None => format!("{name:?} is not an IANA time zone"),
     })
+}
+
+/// The IANA zone a misspelt name most likely means (same letters in another case first,
+/// then the closest by edit distance).
+pub fn suggest_timezone(name: &str) -> Option<&'static str> {
+    // Zone names are short; a hostile megabyte value gets no (quadratic) suggestion.
+    if name.len() > 64 {
+        return None;
+    }
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|t| t.name())
+        .find(|n| n.eq_ignore_ascii_case(name))
+        .or_else(|| crate::util::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())))
 }
 
 /// Days of a 28-year window (a full cycle of weekdays and leap years within a century).
@@ -667,7 +681,8 @@ fn join_and(v: &[String]) -> String {
     }
 }
 
-fn human_secs(s: u64) -> String {
+/// `90` → `1m30s`, `3600` → `1h` (Go duration style, as `@every` takes it).
+pub fn human_secs(s: u64) -> String {
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
     let mut out = String::new();
     if h > 0 {

@@ -238,7 +238,8 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: KICS cronjob_deadline_not_configured, kube-score cronjob-has-deadline.
+    /// - Peers: KICS cronjob_deadline_not_configured, kube-score cronjob-has-deadline. Same
+    ///   condition; cronguard labels the `schedule` line rather than the object.
     pub static CRONJOB_STARTING_DEADLINE_MISSING = {
         id: "cronjob-starting-deadline-missing",
         category: Schedule,
@@ -288,7 +289,8 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: kube-score cronjob-restartpolicy.
+    /// - Peers: kube-score cronjob-restartpolicy, which checks CronJobs; cronguard checks Jobs
+    ///   and KEDA ScaledJobs too, and counts an unset policy (the `Always` default) as wrong.
     pub static JOB_RESTART_POLICY_INVALID = {
         id: "job-restart-policy-invalid",
         category: Schedule,

@@ -20,6 +20,7 @@ pub mod job;
 pub mod placement;
 pub mod pod_hardening;
 pub mod pod_security;
+pub mod reference;
 pub mod schedule;
 pub mod schema;
 

@@ -20,6 +20,8 @@ pub static RULES: &[&Rule] = &[
     &IMAGE_PULL_POLICY_NOT_ALWAYS,
     &RUN_AS_LOW_UID,
     &CAPABILITIES_ADDED,
+    &HOSTPATH_VOLUME,
+    &DEFAULT_NAMESPACE,
 ];
 
 /// Where to report a setting a container lacks: its `securityContext` key when it has one,
@@ -136,7 +138,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Restricted: Capabilities
-    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. Ephemeral debug containers are included.
+    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. cronguard includes ephemeral debug containers
+    ///   and accepts `all`/`CAP_ALL` spellings of ALL; a drop list that lacks ALL is reported on
+    ///   the list itself, not as a missing setting.
     pub static CAPABILITIES_NOT_DROPPED = {
         id: "capabilities-not-dropped",
         category: PodSecurity,
@@ -366,7 +370,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: Checkov CKV_K8S_22, Trivy KSV014.
+    /// - Peers: Checkov CKV_K8S_22, Trivy KSV014. cronguard checks init and ephemeral
+    ///   containers as well, and reports the value when it is written `false` rather than the
+    ///   container.
     pub static ROOT_FILESYSTEM_WRITABLE = {
         id: "root-filesystem-writable",
         category: PodSecurity,
@@ -433,7 +439,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Sysctls
-    /// - Peers: kube-linter unsafe-sysctls.
+    /// - Peers: kube-linter unsafe-sysctls, which flags a fixed list of unsafe prefixes;
+    ///   cronguard allows only the Pod Security Standards' safe set (an allow-list, so new
+    ///   kernel sysctls are flagged) and normalises `/` separators first.
     pub static UNSAFE_SYSCTLS = {
         id: "unsafe-sysctls",
         category: PodSecurity,
@@ -674,7 +682,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - Peers: kube-score container-security-context-user-group-id, Checkov CKV_K8S_40.
+    /// - Peers: kube-score container-security-context-user-group-id, Checkov CKV_K8S_40. Same
+    ///   10000 threshold; cronguard evaluates the effective uid (the pod's `runAsUser` for
+    ///   containers that do not set one) and leaves uid 0 to `run-as-root`.
     pub static RUN_AS_LOW_UID = {
         id: "run-as-low-uid",
         category: Hygiene,
@@ -728,7 +738,8 @@ declare_rule! {
     /// needed.
     ///
     /// ## References
-    /// - Peers: kube-score, Checkov CKV_K8S_25 (any added capability).
+    /// - Peers: kube-score, Checkov CKV_K8S_25 (any added capability). cronguard reports one
+    ///   finding per added capability, named after normalisation (`cap_chown` is CHOWN).
     pub static CAPABILITIES_ADDED = {
         id: "capabilities-added",
         category: Hygiene,
@@ -763,6 +774,148 @@ fn check_caps_added(ctx: &Ctx, out: &mut Vec<Finding>) {
             out.push(f.with_help("drop ALL and add back nothing unless the job needs it"));
         }
     }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags every hostPath volume, whatever its path (the sensitive paths,
+    /// runtime sockets and writable mounts also raise `hostpath-sensitive`,
+    /// `container-runtime-socket` and `hostpath-writable`).
+    ///
+    /// ## Why is this bad?
+    /// Any node directory couples the job to one node and lets it read or leave data that
+    /// outlives the pod; the Pod Security Standards' baseline profile forbids hostPath
+    /// entirely. Teams that enforce that profile want every one reported (MITRE ATT&CK T1611
+    /// is what the worst of them enable).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// volumes:
+    /// - name: cache
+    ///   hostPath: {path: /data/cache}
+    /// ```
+    ///
+    /// ## Use instead
+    /// An `emptyDir`, a PersistentVolumeClaim, a ConfigMap or a Secret.
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: HostPath Volumes
+    /// - Peers: Trivy KSV023, Kubescape C-0048, kube-linter host-mounts (all any hostPath).
+    ///   cronguard splits the cases by risk and keeps this catch-all off by default.
+    pub static HOSTPATH_VOLUME = {
+        id: "hostpath-volume",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "the pod mounts a hostPath volume",
+        check: Check::Object(check_hostpath_volume),
+    }
+}
+
+fn check_hostpath_volume(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for pod in ctx.pods() {
+        let Some(vols) = pod.field(ctx.doc, "volumes") else {
+            continue;
+        };
+        for &v in ctx.doc.seq(vols) {
+            let Some((hk, hp)) = ctx.doc.entry(v, "hostPath") else {
+                continue;
+            };
+            let name = ctx.doc.get_str(v, "name").unwrap_or("");
+            let path = ctx.doc.get(hp, "path");
+            let raw = path.and_then(|p| ctx.doc.str(p)).unwrap_or_default();
+            let norm = super::normalize_path(raw);
+            let shown = if raw == norm {
+                format!("`{norm}`")
+            } else {
+                format!("`{raw}` (that is `{norm}`)")
+            };
+            let mut f = ctx.finding(
+                &HOSTPATH_VOLUME,
+                path.unwrap_or(hk),
+                format!("hostPath volume {name:?} mounts the node's {shown}"),
+            );
+            f.value = norm;
+            f.label = "a directory on the node".into();
+            out.push(f.with_help(
+                "use an emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret instead",
+            ));
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Off by default. Flags workloads (every workload kind) with no `metadata.namespace`
+    /// or with `namespace: default`.
+    ///
+    /// ## Why is this bad?
+    /// Without a namespace, the object lands wherever the applying client points
+    /// (usually `default`), which has no quotas, NetworkPolicies or restricted RBAC of its
+    /// own; jobs there share the namespace's `default` ServiceAccount and Secrets with
+    /// everything else that ended up there.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// metadata:
+    ///   name: report
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// metadata:
+    ///   name: report
+    ///   namespace: reporting
+    /// ```
+    ///
+    /// ## References
+    /// - Peers: Checkov CKV_K8S_21, Kubescape C-0209. Off by default: kustomize, Helm and
+    ///   Argo CD often set the namespace at render or apply time, so a missing namespace in
+    ///   the repository is common and correct there. Only workloads are checked, not every
+    ///   namespaced kind.
+    pub static DEFAULT_NAMESPACE = {
+        id: "default-namespace",
+        category: Hygiene,
+        severity: Low,
+        enabled: false,
+        attack: [],
+        summary: "the workload has no namespace or uses default",
+        check: Check::Object(check_default_namespace),
+    }
+}
+
+fn check_default_namespace(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if ctx.workload.is_none() {
+        return;
+    }
+    let meta = ctx.doc.get(ctx.obj.node, "metadata");
+    let ns = meta.and_then(|m| ctx.doc.entry(m, "namespace"));
+    let kind = &ctx.obj.id.kind;
+    let f = if let Some((k, v)) = ns {
+        if ctx.doc.str(v) != Some("default") {
+            return;
+        }
+        let mut f = ctx.finding_on_key(
+            &DEFAULT_NAMESPACE,
+            k,
+            v,
+            format!("the {kind} runs in the default namespace"),
+        );
+        f.label = "namespace: default".into();
+        f
+    } else {
+        let at = meta.and_then(|m| ctx.doc.key_of(m)).unwrap_or(ctx.obj.node);
+        let mut f = ctx.finding(
+            &DEFAULT_NAMESPACE,
+            at,
+            format!("the {kind} has no namespace, so it lands in the client's current one"),
+        );
+        f.value = String::new();
+        f.label = "no metadata.namespace".into();
+        f
+    };
+    out.push(f.with_help("set `metadata.namespace` to the team's or application's namespace"));
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::{Check, Ctx, Rule, effective, normalize_path};
 use crate::declare_rule;
 use crate::finding::Finding;
+use crate::k8s::ContainerRef;
 use crate::yaml::NodeId;
 
 pub static RULES: &[&Rule] = &[
@@ -13,6 +14,10 @@ pub static RULES: &[&Rule] = &[
     &HOSTPATH_SENSITIVE,
     &CONTAINER_RUNTIME_SOCKET,
     &CAPABILITIES_DANGEROUS,
+    &HOST_PORT,
+    &SECCOMP_UNCONFINED,
+    &PROC_MOUNT_UNMASKED,
+    &HOST_PROCESS,
 ];
 
 declare_rule! {
@@ -116,7 +121,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_17, Trivy KSV010, Kubescape C-0038.
+    /// - Peers: Checkov CKV_K8S_17, Trivy KSV010, Kubescape C-0038. cronguard reads the
+    ///   field wherever a pod is defined (CronJob job templates, Argo workflow specs and their
+    ///   templates) and YAML 1.1 booleans (`hostPID: yes`) the way the API server does.
     pub static HOST_PID = {
         id: "host-pid",
         category: PodSecurity,
@@ -147,7 +154,8 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_18, Trivy KSV008.
+    /// - Peers: Checkov CKV_K8S_18, Trivy KSV008. As for `host-pid`, cronguard reads every
+    ///   workload kind's pod (Argo included) and YAML 1.1 booleans.
     pub static HOST_IPC = {
         id: "host-ipc",
         category: PodSecurity,
@@ -179,7 +187,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_19, Trivy KSV009, Kubescape C-0041.
+    /// - Peers: Checkov CKV_K8S_19, Trivy KSV009, Kubescape C-0041. As for `host-pid`,
+    ///   cronguard reads every workload kind's pod (Argo included) and YAML 1.1 booleans;
+    ///   static control-plane pods get their documented allowance in `cronguard node`.
     pub static HOST_NETWORK = {
         id: "host-network",
         category: PodSecurity,
@@ -501,7 +511,9 @@ declare_rule! {
     ///
     /// ## References
     /// - Pod Security Standards, Baseline: Capabilities
-    /// - Peers: Checkov CKV_K8S_39 (SYS_ADMIN only), Trivy KSV005, Kubescape C-0046.
+    /// - Peers: Checkov CKV_K8S_39 (SYS_ADMIN only), Trivy KSV005, Kubescape C-0046. cronguard
+    ///   normalises the names first (`cap_sys_admin` is SYS_ADMIN, as the runtime reads it)
+    ///   and checks init and ephemeral containers too.
     pub static CAPABILITIES_DANGEROUS = {
         id: "capabilities-dangerous",
         category: PodSecurity,
@@ -551,6 +563,378 @@ fn check_caps(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+declare_rule! {
+    /// ## What it does
+    /// Flags container ports that set `hostPort` (any container list; a `hostPort` of 0 is
+    /// unset).
+    ///
+    /// ## Why is this bad?
+    /// A host port binds the port on the node's own addresses: the pod is reachable from
+    /// outside the cluster network, around Services and NetworkPolicies, and only one pod
+    /// per node can hold the port. A compromised job with a host port can also impersonate
+    /// a node service on that port.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// ports:
+    /// - containerPort: 8080
+    ///   hostPort: 8080
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// ports:
+    /// - containerPort: 8080   # reached through a Service
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: Host Ports
+    /// - Peers: Checkov CKV_K8S_26, Trivy KSV024. Like them, cronguard flags every host
+    ///   port; the Pod Security Standards' allow-list of known ports is not applied.
+    pub static HOST_PORT = {
+        id: "host-port",
+        category: PodSecurity,
+        severity: Medium,
+        enabled: true,
+        attack: [],
+        summary: "a container binds a port on the node",
+        check: Check::Object(check_host_port),
+    }
+}
+
+fn check_host_port(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        let Some(ports) = ctx.doc.get(c.node, "ports") else {
+            continue;
+        };
+        for &p in ctx.doc.seq(ports) {
+            let Some((k, v)) = ctx.doc.entry(p, "hostPort") else {
+                continue;
+            };
+            let Some(n) = ctx.doc.as_i64(v) else { continue };
+            if n == 0 {
+                continue;
+            }
+            let mut f = ctx.finding_on_key(
+                &HOST_PORT,
+                k,
+                v,
+                format!("{} binds port {n} on the node", ctx.container_name(c)),
+            );
+            f.label = format!("hostPort {n}: reachable on the node's addresses");
+            out.push(f.with_help("remove `hostPort` and reach the container through a Service"));
+        }
+    }
+}
+
+/// Settings that apply to several containers are reported once, on the node that sets
+/// them, naming every container it applies to (in order).
+fn group_by_node<'a>(
+    items: impl Iterator<Item = (NodeId, NodeId, bool, &'a ContainerRef)>,
+) -> Vec<(NodeId, NodeId, bool, Vec<&'a ContainerRef>)> {
+    let mut out: Vec<(NodeId, NodeId, bool, Vec<&ContainerRef>)> = Vec::new();
+    for (key, value, from_container, c) in items {
+        match out.iter_mut().find(|(_, v, _, _)| *v == value) {
+            Some(g) => g.3.push(c),
+            None => out.push((key, value, from_container, vec![c])),
+        }
+    }
+    out
+}
+
+/// `container "a" runs` or `containers "a" and "b" run`, for a setting several share.
+fn subject(ctx: &Ctx, cs: &[&ContainerRef]) -> String {
+    if let [c] = cs {
+        return format!("{} runs", ctx.container_name(c));
+    }
+    let v: Vec<String> = cs
+        .iter()
+        .map(|c| match ctx.doc.get_str(c.node, "name") {
+            Some(n) => format!("{n:?}"),
+            None => format!("a {} entry", c.list.key()),
+        })
+        .collect();
+    let list = match v.as_slice() {
+        [rest @ .., last] if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => v.join(""),
+    };
+    format!("containers {list} run")
+}
+
+/// The legacy AppArmor annotation key for a container.
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+/// The `type` node of a profile (`seccompProfile`/`appArmorProfile`) when it is Unconfined.
+fn unconfined_type(ctx: &Ctx, profile: NodeId) -> Option<(NodeId, NodeId)> {
+    let (k, v) = ctx.doc.entry(profile, "type")?;
+    (ctx.doc.str(v) == Some("Unconfined")).then_some((k, v))
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers whose effective seccomp or AppArmor profile is `Unconfined`:
+    /// `seccompProfile.type: Unconfined` or `appArmorProfile.type: Unconfined` on the
+    /// container, or on the pod for containers that do not set their own (the kubelet's
+    /// merge: a container's profile replaces the pod's), and the legacy annotation
+    /// `container.apparmor.security.beta.kubernetes.io/<container>: unconfined`, which ranks
+    /// between the container's field and the pod's. A pod-level setting is reported once,
+    /// naming the containers it applies to.
+    ///
+    /// ## Why is this bad?
+    /// Unconfined turns off the runtime's default syscall filter (seccomp) or mandatory
+    /// access control (AppArmor): kernel interfaces used by container escapes
+    /// (`unshare`, `keyctl`, `bpf`, mounting) become reachable from the job.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   seccompProfile: {type: Unconfined}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// securityContext:
+    ///   seccompProfile: {type: RuntimeDefault}
+    /// ```
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: Seccomp and AppArmor
+    /// - Peers: Checkov CKV_K8S_31, Trivy KSV104. Checkov asks for a profile to be set
+    ///   (cronguard's off-by-default `seccomp-profile-missing`); this rule flags only an
+    ///   explicit Unconfined, evaluated per container after the pod/container merge, so a
+    ///   container that overrides an Unconfined pod default is not reported. The seccomp
+    ///   annotations deprecated since 1.19 are not read.
+    pub static SECCOMP_UNCONFINED = {
+        id: "seccomp-unconfined",
+        category: PodSecurity,
+        severity: Medium,
+        enabled: true,
+        attack: [],
+        summary: "a container runs without seccomp or AppArmor confinement",
+        check: Check::Object(check_unconfined),
+    }
+}
+
+fn check_unconfined(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut seccomp = Vec::new();
+    let mut apparmor = Vec::new();
+    for (pod, c) in ctx.containers() {
+        if let Some(e) = effective(ctx.doc, pod, c, "seccompProfile")
+            && let Some((k, v)) = unconfined_type(ctx, e.value)
+        {
+            seccomp.push((k, v, e.from_container, c));
+        }
+        let field = ctx
+            .doc
+            .get(c.node, "securityContext")
+            .and_then(|sc| ctx.doc.get(sc, "appArmorProfile"));
+        let annotation = ctx.doc.get_str(c.node, "name").and_then(|n| {
+            pod.metadata
+                .and_then(|m| ctx.doc.get(m, "annotations"))
+                .and_then(|a| ctx.doc.entry(a, &format!("{APPARMOR_ANNOTATION}{n}")))
+        });
+        if let Some(p) = field {
+            if let Some((k, v)) = unconfined_type(ctx, p) {
+                apparmor.push((k, v, true, c));
+            }
+        } else if let Some((k, v)) = annotation {
+            if ctx.doc.str(v) == Some("unconfined") {
+                apparmor.push((k, v, true, c));
+            }
+        } else if let Some(e) = effective(ctx.doc, pod, c, "appArmorProfile")
+            && let Some((k, v)) = unconfined_type(ctx, e.value)
+        {
+            apparmor.push((k, v, e.from_container, c));
+        }
+    }
+    for (what, groups) in [
+        ("seccomp", group_by_node(seccomp.into_iter())),
+        ("AppArmor", group_by_node(apparmor.into_iter())),
+    ] {
+        for (k, v, from_container, cs) in groups {
+            let is_annotation = ctx
+                .doc
+                .str(k)
+                .is_some_and(|s| s.starts_with(APPARMOR_ANNOTATION));
+            let field = if what == "seccomp" {
+                "seccompProfile"
+            } else {
+                "appArmorProfile"
+            };
+            let message = if is_annotation {
+                format!(
+                    "{} without AppArmor confinement (legacy annotation: unconfined)",
+                    subject(ctx, &cs)
+                )
+            } else if from_container {
+                format!(
+                    "{} without {what} confinement ({field} type Unconfined)",
+                    subject(ctx, &cs)
+                )
+            } else {
+                format!(
+                    "{} without {what} confinement (the pod's {field} type Unconfined)",
+                    subject(ctx, &cs)
+                )
+            };
+            let mut f = ctx.finding_on_key(&SECCOMP_UNCONFINED, k, v, message);
+            f.label = if what == "seccomp" {
+                "Unconfined: every syscall is allowed".into()
+            } else {
+                "unconfined: no AppArmor profile".into()
+            };
+            let help = if is_annotation {
+                "set `appArmorProfile: {type: RuntimeDefault}` and drop the legacy annotation"
+                    .to_string()
+            } else if what == "seccomp" {
+                "use `seccompProfile: {type: RuntimeDefault}` (or a Localhost profile)".into()
+            } else {
+                "use `appArmorProfile: {type: RuntimeDefault}` (or a Localhost profile)".into()
+            };
+            out.push(f.with_help(help));
+        }
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags containers with `securityContext.procMount: Unmasked` (a container-level field;
+    /// the pod has no default for it).
+    ///
+    /// ## Why is this bad?
+    /// The runtime normally masks and makes read-only parts of `/proc` and `/sys`
+    /// (`/proc/kcore`, `/proc/sysrq-trigger`, `/proc/sys`...). Unmasked exposes them: kernel
+    /// memory, the node's sysrq, and kernel tunables are a short step to escaping the
+    /// container (MITRE ATT&CK T1611).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   procMount: Unmasked
+    /// ```
+    ///
+    /// ## Use instead
+    /// Remove `procMount` (it defaults to `Default`).
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: /proc Mount Type
+    /// - Peers: Trivy KSV027. cronguard flags it whatever `hostUsers` says: newer API
+    ///   servers require a user namespace for it, older ones do not.
+    pub static PROC_MOUNT_UNMASKED = {
+        id: "proc-mount-unmasked",
+        category: PodSecurity,
+        severity: High,
+        enabled: true,
+        attack: ["T1611"],
+        summary: "a container mounts /proc unmasked",
+        check: Check::Object(check_proc_mount),
+    }
+}
+
+fn check_proc_mount(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (_, c) in ctx.containers() {
+        let Some((k, v)) = ctx
+            .doc
+            .get(c.node, "securityContext")
+            .and_then(|sc| ctx.doc.entry(sc, "procMount"))
+        else {
+            continue;
+        };
+        if ctx.doc.str(v) != Some("Unmasked") {
+            continue;
+        }
+        let mut f = ctx.finding_on_key(
+            &PROC_MOUNT_UNMASKED,
+            k,
+            v,
+            format!("{} sees the node's unmasked /proc", ctx.container_name(c)),
+        );
+        f.label = "Unmasked: /proc/kcore, sysrq and kernel tunables exposed".into();
+        out.push(f.with_help("remove `procMount: Unmasked` (the default masks /proc)"));
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Flags Windows HostProcess containers: `securityContext.windowsOptions.hostProcess:
+    /// true` on a container, or on the pod for containers that do not set it (the kubelet
+    /// merges `windowsOptions` field by field). A pod-level setting is reported once.
+    ///
+    /// ## Why is this bad?
+    /// A HostProcess container runs directly on the Windows node as a process, with the
+    /// node's network and file system and, typically, SYSTEM or an administrator account: it
+    /// is the Windows equivalent of a privileged container with host namespaces (MITRE
+    /// ATT&CK T1611).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   windowsOptions:
+    ///     hostProcess: true
+    ///     runAsUserName: "NT AUTHORITY\\SYSTEM"
+    /// hostNetwork: true
+    /// ```
+    ///
+    /// ## Use instead
+    /// Run the job as a normal Windows container; node administration belongs to the node's
+    /// own tooling.
+    ///
+    /// ## References
+    /// - Pod Security Standards, Baseline: HostProcess
+    /// - Peers: Trivy KSV103. cronguard evaluates the pod/container merge, so a container that
+    ///   sets `hostProcess: false` under a pod-level `true` is reported through the others only.
+    pub static HOST_PROCESS = {
+        id: "host-process",
+        category: PodSecurity,
+        severity: Critical,
+        enabled: true,
+        attack: ["T1611"],
+        summary: "a container runs as a Windows HostProcess on the node",
+        check: Check::Object(check_host_process),
+    }
+}
+
+fn check_host_process(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut hits = Vec::new();
+    for (pod, c) in ctx.containers() {
+        let own = ctx
+            .doc
+            .get(c.node, "securityContext")
+            .and_then(|sc| ctx.doc.path(sc, &["windowsOptions"]))
+            .and_then(|w| ctx.doc.entry(w, "hostProcess"))
+            .map(|e| (e, true));
+        let inherited = || {
+            pod.field(ctx.doc, "securityContext")
+                .and_then(|sc| ctx.doc.get(sc, "windowsOptions"))
+                .and_then(|w| ctx.doc.entry(w, "hostProcess"))
+                .map(|e| (e, false))
+        };
+        if let Some(((k, v), from_container)) = own.or_else(inherited)
+            && ctx.doc.as_bool(v) == Some(true)
+        {
+            hits.push((k, v, from_container, c));
+        }
+    }
+    for (k, v, from_container, cs) in group_by_node(hits.into_iter()) {
+        let mut f = ctx.finding_on_key(
+            &HOST_PROCESS,
+            k,
+            v,
+            format!(
+                "{} as a Windows HostProcess on the node{}",
+                subject(ctx, &cs),
+                if from_container {
+                    ""
+                } else {
+                    " (from the pod's securityContext)"
+                }
+            ),
+        );
+        f.label = "hostProcess: a process on the node, outside any container".into();
+        out.push(f.with_help("remove `hostProcess: true`; run a normal Windows container"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::rules::testing::run;
@@ -591,5 +975,31 @@ mod tests {
         let src = "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: w}\nspec:\n  schedule: '0 * * * *'\n  workflowSpec:\n    hostPID: true\n    templates:\n    - name: main\n      container: {image: alpine}\n";
         assert_eq!(run("host-pid", src).len(), 1);
         assert_eq!(run("host-ipc", src).len(), 0);
+    }
+
+    #[test]
+    fn unconfined_follows_the_merge_and_is_reported_once_per_setting() {
+        let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: Unconfined}}\n  containers:\n  - {name: a, image: x}\n  - {name: b, image: x}\n  - {name: c, image: x, securityContext: {seccompProfile: {type: RuntimeDefault}}}\n";
+        let f = run("seccomp-unconfined", src);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.starts_with("containers \"a\" and \"b\" run"),
+            "{}",
+            f[0].message
+        );
+        let all_override = src.replace("- {name: a, image: x}\n  - {name: b, image: x}\n", "");
+        assert!(run("seccomp-unconfined", &all_override).is_empty());
+    }
+
+    #[test]
+    fn host_process_merges_windows_options_field_by_field() {
+        let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {windowsOptions: {hostProcess: true}}\n  containers:\n  - {name: a, image: x, securityContext: {windowsOptions: {runAsUserName: u}}}\n  - {name: b, image: x, securityContext: {windowsOptions: {hostProcess: false}}}\n";
+        let f = run("host-process", src);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.starts_with("container \"a\" runs"),
+            "{}",
+            f[0].message
+        );
     }
 }
