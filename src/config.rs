@@ -19,6 +19,10 @@ pub struct Settings {
     pub expected_static_pods: Vec<String>,
     /// Target Kubernetes version (`1.35`), for schema and removed-API checks.
     pub kubernetes_version: Option<String>,
+    /// `drift-imperative-change`: users whose changes are GitOps (a trailing `*` matches a
+    /// prefix). Default: Argo CD's application controller, Flux's kustomize and helm
+    /// controllers.
+    pub gitops_identities: Vec<String>,
 }
 
 impl Default for Settings {
@@ -30,6 +34,10 @@ impl Default for Settings {
             allowed_system_namespaces: Vec::new(),
             expected_static_pods: Vec::new(),
             kubernetes_version: None,
+            gitops_identities: crate::drift::DEFAULT_GITOPS_IDENTITIES
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect(),
         }
     }
 }
