@@ -38,6 +38,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan a node's static-pod directory (what the kubelet runs outside the API server)
     Node(NodeArgs),
+    /// Compare a live cluster export, audit log or events with the repository (drift)
+    Drift(crate::drift::DriftArgs),
     /// List every rule: id, category, severity, enabled, ATT&CK
     Rules,
     /// Show a rule's documentation
@@ -192,6 +194,7 @@ where
     let result = match cli.command {
         Command::Scan(a) => cmd_scan(&a, io),
         Command::Node(a) => cmd_node(&a, io),
+        Command::Drift(a) => crate::drift::cmd(&a, io),
         Command::Rules => cmd_rules(io).map(|()| EXIT_CLEAN),
         Command::Explain { id } => cmd_explain(&id, io).map(|()| EXIT_CLEAN),
     };
@@ -264,7 +267,10 @@ pub fn gather(
     Ok((sources, skipped))
 }
 
-fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R, Fatal> {
+pub fn with_threads<R: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, Fatal> {
     match threads {
         None => Ok(f()),
         Some(n) => {

@@ -21,6 +21,10 @@ pub struct Settings {
     pub kubernetes_version: Option<String>,
     /// command rules: additions to the built-in indicator lists (`src/rules/indicators.rs`).
     pub command_indicators: crate::rules::indicators::Extra,
+    /// `drift-imperative-change`: users whose changes are GitOps (a trailing `*` matches a
+    /// prefix). Default: Argo CD's application controller, Flux's kustomize and helm
+    /// controllers.
+    pub gitops_identities: Vec<String>,
 }
 
 impl Default for Settings {
@@ -33,6 +37,10 @@ impl Default for Settings {
             expected_static_pods: Vec::new(),
             kubernetes_version: None,
             command_indicators: crate::rules::indicators::Extra::default(),
+            gitops_identities: crate::drift::DEFAULT_GITOPS_IDENTITIES
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect(),
         }
     }
 }
