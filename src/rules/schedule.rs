@@ -723,7 +723,8 @@ mod tests {
         );
         let f = run("timezone-invalid", &src);
         assert_eq!(f.len(), 1);
-        assert!(!f[0].help.as_deref().unwrap().contains("x"));
+        assert!(f[0].message.len() < 200, "{}", f[0].message.len());
+        assert!(!f[0].help.as_deref().unwrap().contains("xxxx"));
     }
 
     #[test]
