@@ -45,6 +45,19 @@ fn body_start(expr: &str) -> usize {
     })
 }
 
+/// A value quoted for a message, cut to a reviewable length (hostile input can be huge).
+fn quoted(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.len() <= MAX {
+        return format!("{s:?}");
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}…", &s[..end])
+}
+
 /// A schedule that parses.
 struct Parsed<'a> {
     node: NodeId,
@@ -169,7 +182,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
         let mut f = ctx.finding(
             &SCHEDULE_INVALID,
             node,
-            format!("schedule {expr:?} is invalid: {}", e.message),
+            format!("schedule {} is invalid: {}", quoted(expr), e.message),
         );
         if let Some(s) = ctx.inner_span(node, rest_at + e.range.start..rest_at + e.range.end)
             && !s.is_empty()
@@ -245,11 +258,13 @@ fn check_timezone_prefix(ctx: &Ctx, out: &mut Vec<Finding>) {
         let rest = expr[body_start(expr)..].trim_end();
         let message = if argo {
             format!(
-                "schedule {expr:?} has a {kw}= prefix and spec.timezone is set: Argo prepends its own and the schedule no longer parses"
+                "schedule {} has a {kw}= prefix and spec.timezone is set: Argo prepends its own and the schedule no longer parses",
+                quoted(expr)
             )
         } else {
             format!(
-                "schedule {expr:?} sets its time zone with a {kw}= prefix, which the API server rejects since Kubernetes 1.25"
+                "schedule {} sets its time zone with a {kw}= prefix, which the API server rejects since Kubernetes 1.25",
+                quoted(expr)
             )
         };
         let mut f = ctx.finding(&SCHEDULE_TIMEZONE_PREFIX, node, message);
@@ -280,7 +295,9 @@ declare_rule! {
     /// Flags a CronJob `spec.timeZone` (an Argo CronWorkflow's `spec.timezone`) that is not an
     /// IANA time zone name, checked offline against the tz database built into cronguard:
     /// unknown names, wrong case (`europe/paris`), `Local`, and the empty string. It also
-    /// flags `timeZone` (capital Z) on a CronWorkflow, which Argo ignores.
+    /// flags `timeZone` (capital Z) on a CronWorkflow, which Argo ignores, and, on a
+    /// CronWorkflow without `timezone`, the zone of a `CRON_TZ=` prefix (Argo honours the
+    /// prefix; a wrong zone makes the schedule fail to parse).
     ///
     /// ## Why is this bad?
     /// The API server rejects an unknown zone, so the CronJob is never created and its runs
@@ -332,6 +349,9 @@ fn check_timezone_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
         out.push(f.with_help("rename the field to `timezone` (lowercase z)"));
     }
     let Some(v) = ctx.doc.get(spec, field) else {
+        if argo {
+            check_prefix_zones(ctx, out);
+        }
         return;
     };
     let name = ctx.doc.str(v).unwrap_or_default();
@@ -341,7 +361,7 @@ fn check_timezone_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
     let message = match name {
         "" => "the time zone is empty".to_string(),
         "Local" => "time zone \"Local\" is not allowed: it depends on the controller's host".into(),
-        _ => format!("time zone {name:?} is not an IANA zone name"),
+        _ => format!("time zone {} is not an IANA zone name", quoted(name)),
     };
     let mut f = ctx.finding(&TIMEZONE_INVALID, v, message);
     f.label = why;
@@ -352,6 +372,45 @@ fn check_timezone_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
         ),
     };
     out.push(f.with_help(help));
+}
+
+/// Argo without `spec.timezone` takes the zone from a `CRON_TZ=` prefix: check that zone,
+/// with the label on it inside the string.
+fn check_prefix_zones(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for node in schedule_nodes(ctx) {
+        let Some(expr) = ctx.doc.str(node) else {
+            continue;
+        };
+        let Some(r) = crate::schedule::timezone_prefix(expr) else {
+            continue;
+        };
+        let Some(eq) = expr[r.clone()].find('=') else {
+            continue;
+        };
+        let zone_at = r.start + eq + 1..r.end;
+        let name = &expr[zone_at.clone()];
+        let Err(why) = crate::schedule::check_timezone(name) else {
+            continue;
+        };
+        let mut f = ctx.finding(
+            &TIMEZONE_INVALID,
+            node,
+            format!(
+                "time zone {} in schedule {} is not an IANA zone name",
+                quoted(name),
+                quoted(expr)
+            ),
+        );
+        if let Some(s) = ctx.inner_span(node, zone_at).filter(|s| !s.is_empty()) {
+            f.span = s;
+        }
+        f.label = why;
+        let help = match crate::schedule::suggest_timezone(name) {
+            Some(s) => format!("use `CRON_TZ={s}`, or `timezone: {s}` without the prefix"),
+            None => "use an IANA zone name such as `Europe/Paris` or `Etc/UTC`".to_string(),
+        };
+        out.push(f.with_help(help));
+    }
 }
 
 declare_rule! {
@@ -400,8 +459,8 @@ fn check_never_runs(ctx: &Ctx, out: &mut Vec<Finding>) {
             &SCHEDULE_NEVER_RUNS,
             p.node,
             format!(
-                "schedule {:?} ({}) never runs: no selected month has that day",
-                p.expr,
+                "schedule {} ({}) never runs: no selected month has that day",
+                quoted(p.expr),
                 p.schedule.describe()
             ),
         );
@@ -470,8 +529,8 @@ fn check_too_frequent(ctx: &Ctx, out: &mut Vec<Finding>) {
             &SCHEDULE_TOO_FREQUENT,
             p.node,
             format!(
-                "schedule {:?} ({}) has runs {} apart, closer than the {} minimum (about {per_day:.0} runs a day)",
-                p.expr,
+                "schedule {} ({}) has runs {} apart, closer than the {} minimum (about {per_day:.0} runs a day)",
+                quoted(p.expr),
                 p.schedule.describe(),
                 human_secs(gap),
                 human_secs(min)
@@ -562,8 +621,8 @@ fn check_concurrency(ctx: &Ctx, out: &mut Vec<Finding>) {
     let deadline = deadline_at.and_then(|js| ctx.doc.entry(js, "activeDeadlineSeconds"));
     let secs = deadline.and_then(|(_, v)| ctx.doc.as_i64(v));
     let sched = format!(
-        "{:?} ({}) starts runs {} apart",
-        p.expr,
+        "{} ({}) starts runs {} apart",
+        quoted(p.expr),
         p.schedule.describe(),
         human_secs(gap)
     );
@@ -654,5 +713,27 @@ mod tests {
             "{spec: {activeDeadlineSeconds: 172800, template",
         );
         assert_eq!(run("cronjob-concurrency-allow", &deadline).len(), 1);
+    }
+
+    #[test]
+    fn huge_time_zone_is_reported_without_a_slow_suggestion() {
+        let src = CJ.replace("SCHED", "0 3 * * *").replace(
+            "  jobTemplate",
+            &format!("  timeZone: {}\n  jobTemplate", "x".repeat(100_000)),
+        );
+        let f = run("timezone-invalid", &src);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.len() < 200, "{}", f[0].message.len());
+        assert!(!f[0].help.as_deref().unwrap().contains("xxxx"));
+    }
+
+    #[test]
+    fn argo_prefix_zone_is_checked_when_timezone_is_unset() {
+        let src = "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: w}\nspec:\n  schedule: \"CRON_TZ=Asia/Tokio 0 9 * * *\"\n  workflowSpec:\n    templates:\n    - name: main\n      container: {image: alpine}\n";
+        let f = run("timezone-invalid", src);
+        assert_eq!(f.len(), 1);
+        assert_eq!(&src[f[0].span.range()], "Asia/Tokio");
+        assert!(f[0].help.as_deref().unwrap().contains("Asia/Tokyo"));
+        assert!(run("schedule-timezone-prefix", src).is_empty());
     }
 }
