@@ -251,7 +251,7 @@ fn snippet_for(
     )
 }
 
-fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
+fn diag_for(f: &Finding, src: Option<&str>, sources: Option<&Sources>) -> Diag {
     let mut help = f.help.clone().map(|h| clean(&h));
     let mut notes = vec![format!("in {}", clean(&f.object.display()))];
     if !f.attack.is_empty() {
@@ -307,13 +307,40 @@ fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
         None => (None, Vec::new()),
     };
     for r in &f.related {
+        // A related place in another file (or this one): shown with its source lines when
+        // the report has that file's text, otherwise named by path.
+        let rsrc = if *r.path == *f.path {
+            src
+        } else {
+            sources.and_then(|m| m.get(&r.path)).map(|s| &**s)
+        };
+        let (message, snippet, labels) = match rsrc.filter(|s| r.span.end as usize <= s.len()) {
+            Some(rsrc) => {
+                let li = LineIndex::new(rsrc);
+                // A block mapping's span ends after its last line break: show its lines only.
+                let text = rsrc.get(r.span.range()).unwrap_or("");
+                let start = r.span.start as usize;
+                let end = (start + text.trim_end().len())
+                    .max(start + 1)
+                    .min(rsrc.len());
+                let span = Span::new(start, end);
+                let (snip, labels) =
+                    snippet_for(&r.path, rsrc, &li, &[(span, String::new(), true)]);
+                (clean(&r.text), Some(snip), labels)
+            }
+            None => (
+                format!("{} ({})", clean(&r.text), clean(&r.path)),
+                None,
+                Vec::new(),
+            ),
+        };
         related.push(Diag {
-            message: format!("{} ({}:{})", clean(&r.text), clean(&r.path), r.span.start),
+            message,
             code: String::new(),
             severity: miette::Severity::Advice,
             help: None,
-            labels: Vec::new(),
-            snippet: None,
+            labels,
+            snippet,
             related: Vec::new(),
         });
     }
@@ -328,8 +355,22 @@ fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
     }
 }
 
-/// Render one finding as text.
+/// Render one finding as text. Related places in other files are named, not shown; use
+/// [`render_finding_in`] to show their lines.
 pub fn render_finding(f: &Finding, src: Option<&str>, style: Style) -> String {
+    render(f, src, None, style)
+}
+
+/// Render one finding, taking source text (its own and its related places') from `sources`.
+pub fn render_finding_in(f: &Finding, sources: &Sources, style: Style) -> String {
+    let src = sources.get(&f.path).map(|s| &**s);
+    render(f, src, Some(sources), style)
+}
+
+/// Source text by path, as the scan outcome keeps it.
+pub type Sources = std::collections::BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>>;
+
+fn render(f: &Finding, src: Option<&str>, sources: Option<&Sources>, style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -341,7 +382,7 @@ pub fn render_finding(f: &Finding, src: Option<&str>, style: Style) -> String {
         .with_urls(false)
         .with_context_lines(1)
         .with_primary_span_start();
-    let d = diag_for(f, src);
+    let d = diag_for(f, src, sources);
     let mut out = String::new();
     let _ = handler.render_report(&mut out, &d);
     out
@@ -354,8 +395,7 @@ pub fn write(out: &mut dyn Write, o: &Outcome, style: Style) -> std::io::Result<
         .iter()
         .filter(|f| style.show_suppressed || f.suppressed.is_none())
     {
-        let src = o.sources.get(&f.path).map(|s| &**s);
-        writeln!(out, "{}", render_finding(f, src, style))?;
+        writeln!(out, "{}", render_finding_in(f, &o.sources, style))?;
     }
     for s in &o.skipped {
         writeln!(out, "skipped {}: {}", clean(&s.path), clean(&s.reason))?;
