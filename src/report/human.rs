@@ -421,6 +421,31 @@ mod tests {
     }
 
     #[test]
+    fn related_places_show_their_lines_when_the_source_is_known() {
+        let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  serviceAccountName: s\n  containers: [{name: a, image: alpine}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects:\n- {kind: ServiceAccount, name: s, namespace: n}\n";
+        let o = crate::rules::testing::scan_all(src);
+        let f = o
+            .findings
+            .iter()
+            .find(|f| f.rule == "service-account-privileged")
+            .unwrap();
+        let style = Style {
+            color: false,
+            width: 100,
+            show_suppressed: true,
+        };
+        let shown = render_finding_in(f, &o.sources, style);
+        assert!(shown.contains("ClusterRoleBinding b binds it to ClusterRole cluster-admin"));
+        assert!(shown.contains("test.yaml:13:3"), "{shown}");
+        assert!(shown.contains("- {kind: ServiceAccount, name: s, namespace: n}"));
+        // Without the other file's text the place is still named.
+        let mut elsewhere = f.clone();
+        elsewhere.related[0].path = "other.yaml".into();
+        let named = render_finding(&elsewhere, Some(src), style);
+        assert!(named.contains("cluster-admin (other.yaml)"), "{named}");
+    }
+
+    #[test]
     fn long_lines_are_cut_around_the_label() {
         let src = format!("k: {}TARGET{}\n", "a".repeat(5000), "b".repeat(5000));
         let li = LineIndex::new(&src);

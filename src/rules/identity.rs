@@ -1054,4 +1054,120 @@ mod tests {
         let other = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: c, namespace: kube-systemx}\nspec: {}\n";
         assert!(run("system-namespace-job", other).is_empty());
     }
+
+    const CRONJOB: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: ops}\nspec:\n  schedule: '0 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          serviceAccountName: runner\n          containers: [{name: a, image: alpine}]\n";
+
+    fn with_rbac(rbac: &str) -> String {
+        format!("{CRONJOB}---\n{rbac}")
+    }
+
+    #[test]
+    fn aggregation_loops_terminate_and_unmatched_selectors_are_ignored() {
+        let rbac = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a, labels: {x: '1'}}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {y: '1'}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: b, labels: {y: '1'}}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {x: '1'}}, {matchExpressions: []}]\nrules:\n- {apiGroups: [''], resources: [pods], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: r}\nroleRef: {kind: ClusterRole, name: a}\nsubjects: [{kind: ServiceAccount, name: runner, namespace: ops}]\n";
+        assert!(run("service-account-privileged", &with_rbac(rbac)).is_empty());
+        let wide = rbac.replace("verbs: [get]", "verbs: [create]");
+        let f = run("service-account-privileged", &with_rbac(&wide));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("create pods"), "{}", f[0].message);
+        // The binding and the rule of the aggregated role are named.
+        assert_eq!(f[0].related.len(), 2, "{:?}", f[0].related);
+        assert!(f[0].related[1].text.contains("ClusterRole b"));
+    }
+
+    #[test]
+    fn subjects_match_by_namespace_user_and_group() {
+        let bind = |subject: &str| {
+            with_rbac(&format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: r, namespace: ops}}\nroleRef: {{kind: ClusterRole, name: cluster-admin}}\nsubjects: [{subject}]\n"
+            ))
+        };
+        for hit in [
+            "{kind: ServiceAccount, name: runner}",
+            "{kind: User, name: 'system:serviceaccount:ops:runner'}",
+            "{kind: Group, name: 'system:serviceaccounts:ops'}",
+            "{kind: Group, name: 'system:authenticated'}",
+        ] {
+            assert_eq!(
+                run("service-account-privileged", &bind(hit)).len(),
+                1,
+                "{hit}"
+            );
+        }
+        for miss in [
+            "{kind: ServiceAccount, name: runner, namespace: other}",
+            "{kind: Group, name: 'system:serviceaccounts:other'}",
+            "{kind: User, name: runner}",
+        ] {
+            assert!(
+                run("service-account-privileged", &bind(miss)).is_empty(),
+                "{miss}"
+            );
+        }
+    }
+
+    #[test]
+    fn privileged_and_job_creation_grants() {
+        use super::{job_creation_grant, privileged_grant};
+        use crate::index::PolicyRule;
+        let rule = |g: &[&str], r: &[&str], v: &[&str], names: &[&str]| PolicyRule {
+            api_groups: g.iter().map(|s| (*s).to_string()).collect(),
+            resources: r.iter().map(|s| (*s).to_string()).collect(),
+            verbs: v.iter().map(|s| (*s).to_string()).collect(),
+            resource_names: names.iter().map(|s| (*s).to_string()).collect(),
+            ..PolicyRule::default()
+        };
+        assert!(privileged_grant(&rule(&[""], &["secrets"], &["watch"], &[])).is_some());
+        assert!(privileged_grant(&rule(&[""], &["secrets"], &["get"], &["one"])).is_none());
+        assert!(privileged_grant(&rule(&["apps"], &["secrets"], &["get"], &[])).is_none());
+        assert!(privileged_grant(&rule(&["batch"], &["cronjobs"], &["create"], &[])).is_some());
+        assert!(privileged_grant(&rule(&[""], &["pods"], &["create"], &[])).is_some());
+        assert!(privileged_grant(&rule(&["batch"], &["pods"], &["create"], &[])).is_none());
+        assert!(privileged_grant(&rule(&[""], &["users"], &["impersonate"], &[])).is_some());
+        assert!(privileged_grant(&rule(&[""], &["configmaps"], &["get", "list"], &[])).is_none());
+        assert!(job_creation_grant(&rule(&["*"], &["*"], &["patch"], &[])).is_some());
+        assert!(job_creation_grant(&rule(&["batch"], &["jobs"], &["delete"], &[])).is_none());
+        assert!(job_creation_grant(&rule(&["apps"], &["deployments"], &["create"], &[])).is_none());
+    }
+
+    #[test]
+    fn registry_sources_and_lookalikes() {
+        use super::{COMPONENTS, CORE_SOURCES, from_source, host_matches, lookalike_of};
+        assert!(host_matches(
+            "602401143452.dkr.ecr.eu-west-1.amazonaws.com",
+            "*.dkr.ecr.*.amazonaws.com"
+        ));
+        assert!(!host_matches(
+            ".dkr.ecr..amazonaws.com",
+            "*.dkr.ecr.*.amazonaws.com"
+        ));
+        assert!(!host_matches("evil.com", "*.dkr.ecr.*.amazonaws.com"));
+        let img = |s: &str| crate::image::parse(s).unwrap();
+        assert!(from_source(
+            &img("registry.k8s.io/kube-proxy:v1.31.0"),
+            CORE_SOURCES
+        ));
+        assert!(!from_source(
+            &img("registry.k8s.io.evil.com/kube-proxy:v1"),
+            CORE_SOURCES
+        ));
+        assert!(from_source(
+            &img("quay.io/coreos/etcd-operator:1"),
+            &["quay.io/coreos/etcd"]
+        ));
+        assert!(!from_source(
+            &img("quay.io/coreos/etcdx:1"),
+            &["quay.io/coreos/etcd"]
+        ));
+        assert!(from_source(&img("calico/node:v3"), &["docker.io/calico/"]));
+        let names = || COMPONENTS.iter().map(|c| c.name);
+        assert_eq!(
+            lookalike_of("kube-pr\u{043e}xy", names()),
+            Some("kube-proxy")
+        );
+        assert_eq!(lookalike_of("c0redns", names()), None);
+        assert_eq!(lookalike_of("cilium-operator", names()), None);
+        assert_eq!(lookalike_of("etcd-backup", names()), None);
+        assert_eq!(lookalike_of("ca1ico-node-x", names()), Some("calico-node"));
+        assert_eq!(lookalike_of("", names()), None);
+    }
 }
