@@ -28,6 +28,8 @@ pub struct ServiceAccount {
     pub id: ObjectId,
     pub at: Located,
     pub automount: Option<bool>,
+    /// The `automountServiceAccountToken` entry, or `metadata.name` when it is absent.
+    pub focus: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +37,8 @@ pub struct Subject {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    /// The subject's entry in `subjects`.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +47,8 @@ pub struct Binding {
     pub at: Located,
     pub role_kind: String,
     pub role_name: String,
+    /// The `roleRef` mapping (or the whole object when it is missing).
+    pub role_ref: Span,
     pub subjects: Vec<Subject>,
 }
 
@@ -52,6 +58,8 @@ pub struct PolicyRule {
     pub resources: Vec<String>,
     pub verbs: Vec<String>,
     pub resource_names: Vec<String>,
+    /// The rule's entry in `rules`.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +67,10 @@ pub struct Role {
     pub id: ObjectId,
     pub at: Located,
     pub rules: Vec<PolicyRule>,
+    /// `metadata.labels` (what an aggregating ClusterRole selects on).
+    pub labels: Vec<(String, String)>,
+    /// `aggregationRule.clusterRoleSelectors[].matchLabels`, one entry per selector.
+    pub aggregation: Vec<Vec<(String, String)>>,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +102,21 @@ pub struct Index {
     pub config_maps: Vec<ConfigMap>,
 }
 
+fn pairs(doc: &Document, node: Option<crate::yaml::NodeId>) -> Vec<(String, String)> {
+    node.map(|n| {
+        doc.map(n)
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    doc.str(*k)?.to_string(),
+                    doc.str(*v).unwrap_or("").to_string(),
+                ))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 fn strings(doc: &Document, node: Option<crate::yaml::NodeId>) -> Vec<String> {
     node.map(|n| {
         doc.seq(n)
@@ -109,13 +136,21 @@ impl Index {
         };
         let root = obj.node;
         match (obj.id.group(), obj.id.kind.as_str()) {
-            ("", "ServiceAccount") => self.service_accounts.push(ServiceAccount {
-                id: obj.id.clone(),
-                at,
-                automount: doc
-                    .get(root, "automountServiceAccountToken")
-                    .and_then(|v| doc.as_bool(v)),
-            }),
+            ("", "ServiceAccount") => {
+                let entry = doc.entry(root, "automountServiceAccountToken");
+                let focus = match entry {
+                    Some((k, v)) => Span::new(doc.span(k).start as usize, doc.span(v).end as usize),
+                    None => doc
+                        .path(root, &["metadata", "name"])
+                        .map_or(at.span, |n| doc.span(n)),
+                };
+                self.service_accounts.push(ServiceAccount {
+                    id: obj.id.clone(),
+                    at,
+                    automount: entry.and_then(|(_, v)| doc.as_bool(v)),
+                    focus,
+                });
+            }
             ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
                 let role_ref = doc.get(root, "roleRef");
                 let subjects = doc
@@ -127,13 +162,13 @@ impl Index {
                                 kind: doc.get_str(s, "kind").unwrap_or_default().to_string(),
                                 name: doc.get_str(s, "name").unwrap_or_default().to_string(),
                                 namespace: doc.get_str(s, "namespace").map(str::to_string),
+                                span: doc.span(s),
                             })
                             .collect()
                     })
                     .unwrap_or_default();
                 self.bindings.push(Binding {
                     id: obj.id.clone(),
-                    at,
                     role_kind: role_ref
                         .and_then(|r| doc.get_str(r, "kind"))
                         .unwrap_or_default()
@@ -142,6 +177,8 @@ impl Index {
                         .and_then(|r| doc.get_str(r, "name"))
                         .unwrap_or_default()
                         .to_string(),
+                    role_ref: role_ref.map_or(at.span, |r| doc.span(r)),
+                    at,
                     subjects,
                 });
             }
@@ -156,7 +193,17 @@ impl Index {
                                 resources: strings(doc, doc.get(r, "resources")),
                                 verbs: strings(doc, doc.get(r, "verbs")),
                                 resource_names: strings(doc, doc.get(r, "resourceNames")),
+                                span: doc.span(r),
                             })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let aggregation = doc
+                    .path(root, &["aggregationRule", "clusterRoleSelectors"])
+                    .map(|sel| {
+                        doc.seq(sel)
+                            .iter()
+                            .map(|&s| pairs(doc, doc.get(s, "matchLabels")))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -164,6 +211,8 @@ impl Index {
                     id: obj.id.clone(),
                     at,
                     rules,
+                    labels: pairs(doc, doc.path(root, &["metadata", "labels"])),
+                    aggregation,
                 });
             }
             ("", "ConfigMap") => {
@@ -234,6 +283,75 @@ impl Index {
             .iter()
             .find(|c| &*c.at.path == path)
             .map(|c| &c.source)
+    }
+
+    /// The Role or ClusterRole a `roleRef` names, when it is in the scanned set. A RoleBinding
+    /// in `namespace` finds a Role of that namespace, or a ClusterRole.
+    pub fn role(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&Role> {
+        let ns = namespace.unwrap_or("default");
+        self.roles.iter().find(|r| {
+            r.id.kind == kind
+                && r.id.name.as_deref() == Some(name)
+                && (kind == "ClusterRole" || r.id.namespace.as_deref().unwrap_or("default") == ns)
+        })
+    }
+
+    /// The rules `role` grants, including those of the ClusterRoles it aggregates (followed
+    /// transitively, each role once). Selectors without `matchLabels` are not followed.
+    pub fn rules_of<'a>(&'a self, role: &'a Role) -> Vec<(&'a Role, &'a PolicyRule)> {
+        let mut seen: Vec<*const Role> = vec![std::ptr::from_ref(role)];
+        let mut todo = vec![role];
+        let mut out = Vec::new();
+        while let Some(r) = todo.pop() {
+            out.extend(r.rules.iter().map(|p| (r, p)));
+            if r.id.kind != "ClusterRole" {
+                continue;
+            }
+            for sel in r.aggregation.iter().filter(|s| !s.is_empty()) {
+                for c in self.roles.iter().filter(|c| {
+                    c.id.kind == "ClusterRole" && sel.iter().all(|l| c.labels.contains(l))
+                }) {
+                    if !seen.contains(&std::ptr::from_ref(c)) {
+                        seen.push(std::ptr::from_ref(c));
+                        todo.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Bindings whose subjects include ServiceAccount `namespace/name`, directly, as the
+    /// `system:serviceaccount:` user, or through the groups every service account is in.
+    pub fn bindings_of_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<(&Binding, &Subject)> {
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        let ns_group = format!("system:serviceaccounts:{namespace}");
+        self.bindings
+            .iter()
+            .filter_map(|b| {
+                let bns = b.id.namespace.as_deref().unwrap_or("default");
+                b.subjects
+                    .iter()
+                    .find(|s| match s.kind.as_str() {
+                        "ServiceAccount" => {
+                            s.name == name && s.namespace.as_deref().unwrap_or(bns) == namespace
+                        }
+                        "User" => s.name == user,
+                        "Group" => {
+                            matches!(
+                                s.name.as_str(),
+                                "system:serviceaccounts" | "system:authenticated"
+                            ) || s.name == ns_group
+                        }
+                        _ => false,
+                    })
+                    .map(|s| (b, s))
+            })
+            .collect()
     }
 
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {

@@ -245,6 +245,20 @@ pub fn scan_with_index(sources: &[Source], index: &Index, opts: &Options) -> Out
         out.stats.workloads += p.stats.workloads;
     }
     sort_findings(&mut out.findings);
+    // Related places (a RoleBinding, a ConfigMap) may sit in files without findings of their
+    // own: keep their text too, so reports can show those lines.
+    let missing: std::collections::BTreeSet<&Arc<str>> = out
+        .findings
+        .iter()
+        .flat_map(|f| f.related.iter().map(|r| &r.path))
+        .filter(|p| !out.sources.contains_key(*p))
+        .collect();
+    let extra: Vec<(Arc<str>, Arc<str>)> = sources
+        .iter()
+        .filter(|s| missing.contains(&s.path))
+        .filter_map(|s| Some((s.path.clone(), read_text(s, &opts.read_limits).ok()?)))
+        .collect();
+    out.sources.extend(extra);
     out.skipped.sort();
     out.skipped.dedup();
     out

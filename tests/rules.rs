@@ -3,7 +3,7 @@
 //! the agreed style, and a snapshot of the rendered diagnostics.
 
 use cronguard::config::RuleSelection;
-use cronguard::report::human::{Style, render_finding};
+use cronguard::report::human::{Style, render_finding_in};
 use cronguard::rules::{self, Check, Rule};
 use cronguard::scan::{self, Options, Outcome};
 use cronguard::source::{Data, Source};
@@ -33,7 +33,30 @@ fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
     v
 }
 
-/// Scan one fixture with only `rule` enabled (plus everything it needs).
+/// The files of a fixture: the file itself, or every file of a fixture directory (scanned
+/// together, so cross-file references such as a RoleBinding in another file resolve).
+fn fixture_files(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Scan one fixture (a file or a directory of files) with only `rule` enabled.
 fn scan_only(rule: &Rule, path: &Path) -> Outcome {
     let mut selection = RuleSelection::default();
     selection.apply_list("all", false).unwrap();
@@ -56,19 +79,14 @@ fn scan_only(rule: &Rule, path: &Path) -> Outcome {
             opts.settings.min_schedule_interval_secs = n;
         }
     }
-    let rel = path
-        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-        .unwrap()
-        .to_string_lossy()
-        .replace('\\', "/");
-    let bytes = std::fs::read(path).unwrap();
-    scan::scan(
-        &[Source {
-            path: Arc::from(rel),
-            data: Data::Memory(Arc::from(bytes)),
-        }],
-        &opts,
-    )
+    let sources: Vec<Source> = fixture_files(path)
+        .iter()
+        .map(|p| Source {
+            path: Arc::from(rel(p)),
+            data: Data::Memory(Arc::from(std::fs::read(p).unwrap())),
+        })
+        .collect();
+    scan::scan(&sources, &opts)
 }
 
 /// Lines marked `# expect: <id>` (one entry per marker).
@@ -140,17 +158,25 @@ fn every_rule_flags_exactly_the_marked_lines_of_its_fixtures() {
             continue;
         }
         for p in flagged.iter().chain(&clean) {
-            let text = std::fs::read_to_string(p).unwrap();
             let out = scan_only(r, p);
             assert!(out.skipped.is_empty(), "{}: {:?}", p.display(), out.skipped);
-            let mut got: Vec<usize> = out
+            let mut got: Vec<(String, usize)> = out
                 .findings
                 .iter()
                 .filter(|f| f.rule == r.id)
-                .map(|f| f.line)
+                .map(|f| (f.path.to_string(), f.line))
                 .collect();
             got.sort_unstable();
-            let mut want = expected_lines(&text, r.id);
+            let mut want: Vec<(String, usize)> = fixture_files(p)
+                .iter()
+                .flat_map(|file| {
+                    let text = std::fs::read_to_string(file).unwrap();
+                    let name = rel(file);
+                    expected_lines(&text, r.id)
+                        .into_iter()
+                        .map(move |l| (name.clone(), l))
+                })
+                .collect();
             want.sort_unstable();
             let is_flagged = p
                 .file_name()
@@ -201,7 +227,7 @@ fn every_rule_has_a_snapshot_of_its_rendered_diagnostics() {
             .findings
             .iter()
             .filter(|f| f.rule == r.id)
-            .map(|f| render_finding(f, out.sources.get(&f.path).map(|s| &**s), style))
+            .map(|f| render_finding_in(f, &out.sources, style))
             .collect::<Vec<_>>()
             .join("\n");
         assert!(!rendered.is_empty(), "{} rendered nothing", r.id);

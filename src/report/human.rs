@@ -262,7 +262,7 @@ fn mask(src: &str, span: Span) -> String {
     String::from_utf8_lossy(&b).into_owned()
 }
 
-fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
+fn diag_for(f: &Finding, src: Option<&str>, sources: Option<&Sources>) -> Diag {
     let masked;
     let src = match (src, f.secret_span()) {
         (Some(s), Some(span)) => {
@@ -326,13 +326,40 @@ fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
         None => (None, Vec::new()),
     };
     for r in &f.related {
+        // A related place in another file (or this one): shown with its source lines when
+        // the report has that file's text, otherwise named by path.
+        let rsrc = if *r.path == *f.path {
+            src
+        } else {
+            sources.and_then(|m| m.get(&r.path)).map(|s| &**s)
+        };
+        let (message, snippet, labels) = match rsrc.filter(|s| r.span.end as usize <= s.len()) {
+            Some(rsrc) => {
+                let li = LineIndex::new(rsrc);
+                // A block mapping's span ends after its last line break: show its lines only.
+                let text = rsrc.get(r.span.range()).unwrap_or("");
+                let start = r.span.start as usize;
+                let end = (start + text.trim_end().len())
+                    .max(start + 1)
+                    .min(rsrc.len());
+                let span = Span::new(start, end);
+                let (snip, labels) =
+                    snippet_for(&r.path, rsrc, &li, &[(span, String::new(), true)]);
+                (clean(&r.text), Some(snip), labels)
+            }
+            None => (
+                format!("{} ({})", clean(&r.text), clean(&r.path)),
+                None,
+                Vec::new(),
+            ),
+        };
         related.push(Diag {
-            message: format!("{} ({}:{})", clean(&r.text), clean(&r.path), r.span.start),
+            message,
             code: String::new(),
             severity: miette::Severity::Advice,
             help: None,
-            labels: Vec::new(),
-            snippet: None,
+            labels,
+            snippet,
             related: Vec::new(),
         });
     }
@@ -347,8 +374,22 @@ fn diag_for(f: &Finding, src: Option<&str>) -> Diag {
     }
 }
 
-/// Render one finding as text.
+/// Render one finding as text. Related places in other files are named, not shown; use
+/// [`render_finding_in`] to show their lines.
 pub fn render_finding(f: &Finding, src: Option<&str>, style: Style) -> String {
+    render(f, src, None, style)
+}
+
+/// Render one finding, taking source text (its own and its related places') from `sources`.
+pub fn render_finding_in(f: &Finding, sources: &Sources, style: Style) -> String {
+    let src = sources.get(&f.path).map(|s| &**s);
+    render(f, src, Some(sources), style)
+}
+
+/// Source text by path, as the scan outcome keeps it.
+pub type Sources = std::collections::BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>>;
+
+fn render(f: &Finding, src: Option<&str>, sources: Option<&Sources>, style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -360,7 +401,7 @@ pub fn render_finding(f: &Finding, src: Option<&str>, style: Style) -> String {
         .with_urls(false)
         .with_context_lines(1)
         .with_primary_span_start();
-    let d = diag_for(f, src);
+    let d = diag_for(f, src, sources);
     let mut out = String::new();
     let _ = handler.render_report(&mut out, &d);
     out
@@ -373,8 +414,7 @@ pub fn write(out: &mut dyn Write, o: &Outcome, style: Style) -> std::io::Result<
         .iter()
         .filter(|f| style.show_suppressed || f.suppressed.is_none())
     {
-        let src = o.sources.get(&f.path).map(|s| &**s);
-        writeln!(out, "{}", render_finding(f, src, style))?;
+        writeln!(out, "{}", render_finding_in(f, &o.sources, style))?;
     }
     for s in &o.skipped {
         writeln!(out, "skipped {}: {}", clean(&s.path), clean(&s.reason))?;
@@ -408,6 +448,31 @@ mod tests {
         assert_eq!(m.len(), src.len());
         assert!(!m.contains("s3cr"));
         assert!(m.ends_with("\nb: 2\n"));
+    }
+
+    #[test]
+    fn related_places_show_their_lines_when_the_source_is_known() {
+        let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  serviceAccountName: s\n  containers: [{name: a, image: alpine}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects:\n- {kind: ServiceAccount, name: s, namespace: n}\n";
+        let o = crate::rules::testing::scan_all(src);
+        let f = o
+            .findings
+            .iter()
+            .find(|f| f.rule == "service-account-privileged")
+            .unwrap();
+        let style = Style {
+            color: false,
+            width: 100,
+            show_suppressed: true,
+        };
+        let shown = render_finding_in(f, &o.sources, style);
+        assert!(shown.contains("ClusterRoleBinding b binds it to ClusterRole cluster-admin"));
+        assert!(shown.contains("test.yaml:13:3"), "{shown}");
+        assert!(shown.contains("- {kind: ServiceAccount, name: s, namespace: n}"));
+        // Without the other file's text the place is still named.
+        let mut elsewhere = f.clone();
+        elsewhere.related[0].path = "other.yaml".into();
+        let named = render_finding(&elsewhere, Some(src), style);
+        assert!(named.contains("cluster-admin (other.yaml)"), "{named}");
     }
 
     #[test]
