@@ -806,8 +806,11 @@ impl Repo {
     }
 }
 
+/// What one repository file yields: its workloads by key, and why parts were skipped.
+type RepoFile = (Vec<(String, Managed)>, Vec<Skipped>);
+
 fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
-    let parts: Vec<(Vec<(String, Managed)>, Vec<Skipped>)> = sources
+    let parts: Vec<RepoFile> = sources
         .par_iter()
         .map(|s| {
             let mut objs = Vec::new();
@@ -1334,7 +1337,7 @@ fn events(
             }
             let ns = doc
                 .get_str(inv, "namespace")
-                .or_else(|| o.id.namespace.as_deref())
+                .or(o.id.namespace.as_deref())
                 .unwrap_or(cx.default_ns);
             let Some(name_node) = doc.get(inv, "name") else {
                 continue;
@@ -1486,21 +1489,18 @@ fn audit(au: &Input, opts: &Options, out: &mut Vec<Finding>, skipped: &mut Vec<S
             start: line_start,
             event: ev,
         };
-        match s(&hit.event, "/auditID") {
-            Some(id) => match by_id.get(&id) {
-                Some(&at) => {
-                    let old = s(&hits[at].event, "/stage").unwrap_or_default();
-                    let new = s(&hit.event, "/stage").unwrap_or_default();
-                    if stage_rank(&new) >= stage_rank(&old) {
-                        hits[at] = hit;
-                    }
-                }
-                None => {
-                    by_id.insert(id, hits.len());
-                    hits.push(hit);
-                }
-            },
-            None => hits.push(hit),
+        let id = s(&hit.event, "/auditID");
+        if let Some(&at) = id.as_ref().and_then(|id| by_id.get(id)) {
+            let old = s(&hits[at].event, "/stage").unwrap_or_default();
+            let new = s(&hit.event, "/stage").unwrap_or_default();
+            if stage_rank(&new) >= stage_rank(&old) {
+                hits[at] = hit;
+            }
+        } else {
+            if let Some(id) = id {
+                by_id.insert(id, hits.len());
+            }
+            hits.push(hit);
         }
     }
     let li = LineIndex::new(&au.text);
