@@ -180,7 +180,7 @@ pub fn workload_changes(
                     hf.name_span,
                     String::new(),
                     String::new(),
-                    format!("{} is new in this change{what}", hf.id.display()),
+                    format!("new scheduled workload {}{what}", hf.id.display()),
                     "a scheduled workload that did not exist at base",
                     "review what it runs, with which privileges and how often; it is how code keeps running in a cluster",
                 ));
@@ -207,7 +207,7 @@ pub fn workload_changes(
                         format!("configMap[{}]", cm.text),
                         b.unwrap_or_default(),
                         format!(
-                            "ConfigMap {:?}, mounted by this workload, {} in this change",
+                            "mounted ConfigMap {:?} {} in this change",
                             cm.text,
                             if a.is_some() { "changed" } else { "is new" }
                         ),
@@ -318,7 +318,7 @@ fn compare(hf: &Facts, bf: &Facts, f: &Mk, opts: &Options, out: &mut Vec<Finding
             "spec.suspend".into(),
             now.into(),
             format!(
-                "{} was suspended at base and is {now} now, so it will run",
+                "suspension of {} lifted: suspend was true at base and is {now} now, so it will run",
                 hf.id.display()
             ),
             "the suspension is lifted here",
