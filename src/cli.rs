@@ -47,6 +47,13 @@ pub enum Command {
         /// Rule id, e.g. privileged-container
         id: String,
     },
+    /// Compare two git revisions: what the change adds to what runs on a schedule
+    Diff(crate::history::cmd::DiffArgs),
+    /// Timeline of every scheduled workload's definition through the git history
+    History(crate::history::cmd::HistoryArgs),
+    /// Baseline files: accepted findings that later scans suppress
+    #[command(subcommand)]
+    Baseline(crate::history::cmd::BaselineCommand),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -112,6 +119,8 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub git: crate::history::cmd::ScanGitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -197,6 +206,9 @@ where
         Command::Drift(a) => crate::drift::cmd(&a, io),
         Command::Rules => cmd_rules(io).map(|()| EXIT_CLEAN),
         Command::Explain { id } => cmd_explain(&id, io).map(|()| EXIT_CLEAN),
+        Command::Diff(a) => crate::history::cmd::diff(&a, io),
+        Command::History(a) => crate::history::cmd::history(&a, io),
+        Command::Baseline(b) => crate::history::cmd::baseline(&b, io),
     };
     match result {
         Ok(code) => code,
@@ -314,11 +326,15 @@ pub fn finish(o: &Outcome, c: &CommonArgs, io: &mut Io) -> Result<i32, Fatal> {
 }
 
 fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
+    if a.git.new_only || a.git.base.is_some() {
+        return crate::history::cmd::scan_new_only(a, io);
+    }
     let opts = options(&a.common)?;
     let (sources, skipped) = gather(&a.paths, &a.common, io)?;
     let mut outcome = with_threads(a.common.threads, || scan::scan(&sources, &opts))?;
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();
+    crate::history::cmd::apply_baseline(a.git.baseline.as_deref(), &mut outcome, None, io)?;
     finish(&outcome, &a.common, io)
 }
 

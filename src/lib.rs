@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod drift;
 pub mod finding;
+pub mod history;
 pub mod image;
 pub mod index;
 pub mod k8s;
