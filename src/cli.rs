@@ -60,6 +60,12 @@ pub enum Command {
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitHub Actions annotations (workflow commands)
+    Github,
+    /// JUnit XML
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -110,6 +116,9 @@ pub struct CommonArgs {
     /// Show suppressed findings in the human report (JSON and SARIF always list them)
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Append a markdown job summary to FILE (e.g. "$GITHUB_STEP_SUMMARY")
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -295,10 +304,41 @@ pub fn with_threads<R: Send>(
     }
 }
 
-/// Write the outcome in the chosen format and compute the exit code.
+/// Write the outcome in the chosen format and compute the exit code. With `--summary`, the
+/// summary lists the scheduled workloads of the files with findings, and the change
+/// findings when there are any (see `finish_with`).
 pub fn finish(o: &Outcome, c: &CommonArgs, io: &mut Io) -> Result<i32, Fatal> {
+    finish_with(o, c, io, None, None)
+}
+
+/// `finish`, with the summary's inputs given: `workloads` (default: those in the files with
+/// findings) and `changes` (`Some` for a diff: its change findings, even when empty).
+pub fn finish_with(
+    o: &Outcome,
+    c: &CommonArgs,
+    io: &mut Io,
+    workloads: Option<Vec<report::github::WorkloadRow>>,
+    changes: Option<Vec<&crate::finding::Finding>>,
+) -> Result<i32, Fatal> {
+    if let Some(path) = &c.summary {
+        let rows = workloads
+            .unwrap_or_else(|| report::github::inventory_of_outcome(o, &Options::default()));
+        let changes = changes.or_else(|| {
+            let found: Vec<_> = o
+                .findings
+                .iter()
+                .filter(|f| report::github::is_change(f))
+                .collect();
+            (!found.is_empty()).then_some(found)
+        });
+        report::github::append_summary(path, o, &rows, changes.as_deref())
+            .map_err(|e| Fatal(format!("cannot write summary {}: {e}", path.display())))?;
+    }
     match c.format {
         Format::Json => report::json::write(io.stdout, o)?,
+        Format::Sarif => report::sarif::write(io.stdout, o)?,
+        Format::Github => report::github::write(io.stdout, o)?,
+        Format::Junit => report::junit::write(io.stdout, o)?,
         Format::Human => {
             let color = match c.color {
                 ColorChoice::Always => true,
@@ -335,7 +375,12 @@ fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();
     crate::history::cmd::apply_baseline(a.git.baseline.as_deref(), &mut outcome, None, io)?;
-    finish(&outcome, &a.common, io)
+    let workloads = a
+        .common
+        .summary
+        .as_ref()
+        .map(|_| report::github::inventory(&sources, &opts));
+    finish_with(&outcome, &a.common, io, workloads, None)
 }
 
 fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {

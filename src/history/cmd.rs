@@ -139,7 +139,14 @@ pub fn diff(a: &DiffArgs, io: &mut Io) -> Result<i32, Fatal> {
         Some(&in_run),
         io,
     )?;
-    cli::finish(&report.outcome, &a.common, io)
+    // The job summary of a diff lists its changes, and says so when there are none.
+    let changes: Vec<&crate::finding::Finding> = report
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| crate::report::github::is_change(f))
+        .collect();
+    cli::finish_with(&report.outcome, &a.common, io, None, Some(changes))
 }
 
 /// `cronguard scan --base REV --new-only` (the working tree against a revision).
