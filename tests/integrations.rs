@@ -216,33 +216,39 @@ fn node_scan_writes_sarif_and_junit() {
 
 // ---------------------------------------------------------------- SARIF validator
 
-/// Validate `files` with the Microsoft validator; the error-level results, by file.
-fn sarif_errors(multitool: &Path, dir: &Path, files: &[PathBuf]) -> Vec<String> {
+/// Validate `files` with the Microsoft validator: its error-level results, and the names of
+/// the files it reported anything about.
+fn sarif_validate(multitool: &Path, dir: &Path, files: &[PathBuf]) -> (Vec<String>, Vec<String>) {
     let out = dir.join("validation.sarif");
     let o = sh(Command::new(multitool)
         .arg("validate")
         .args(files)
         .arg("--output")
         .arg(&out)
-        .args(["--log", "ForceOverwrite"])
+        .args(["--log", "ForceOverwrite", "--level", "Error;Warning;Note"])
         .current_dir(dir));
     // The validator exits 0 even when the files are invalid: its output log is the verdict.
     assert!(o.status.success(), "sarif-multitool: {}", text(&o));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    v["runs"][0]["results"]
-        .as_array()
-        .unwrap()
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let uri = |r: &Value| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let errors = results
         .iter()
         .filter(|r| r["level"] == "error")
-        .map(|r| {
-            format!(
-                "{} {}: {}",
-                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-                r["ruleId"],
-                r["message"]
-            )
-        })
-        .collect()
+        .map(|r| format!("{} {}: {}", uri(r), r["ruleId"], r["message"]))
+        .collect();
+    let mut seen: Vec<String> = results.iter().map(uri).collect();
+    seen.sort();
+    seen.dedup();
+    (errors, seen)
 }
 
 /// The SARIF 2.1.0 JSON schema that ships with the validator.
@@ -266,6 +272,7 @@ fn sarif_for_every_fixture_passes_the_microsoft_validator() {
     fixtures.sort();
     fixtures.push(root().join("testdata/example"));
     let mut files = Vec::new();
+    let mut with_results = Vec::new();
     let mut results = 0;
     for (i, f) in fixtures.iter().enumerate() {
         let r = cg(&[
@@ -280,8 +287,13 @@ fn sarif_for_every_fixture_passes_the_microsoft_validator() {
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
         let errors: Vec<String> = schema.iter_errors(&v).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: schema: {errors:#?}", f.display());
-        results += v["runs"][0]["results"].as_array().unwrap().len();
-        let out = dir.path().join(format!("{i:03}.sarif"));
+        let n = v["runs"][0]["results"].as_array().unwrap().len();
+        results += n;
+        let name = format!("{i:03}.sarif");
+        if n > 0 {
+            with_results.push(name.clone());
+        }
+        let out = dir.path().join(name);
         std::fs::write(&out, &r.stdout).unwrap();
         files.push(out);
     }
@@ -296,8 +308,17 @@ fn sarif_for_every_fixture_passes_the_microsoft_validator() {
     std::fs::write(&out, &node.stdout).unwrap();
     files.push(out);
     assert!(results > fixtures.len(), "the fixtures produce results");
-    let errors = sarif_errors(&mt, dir.path(), &files);
+    let (errors, seen) = sarif_validate(&mt, dir.path(), &files);
     assert!(errors.is_empty(), "SARIF validator errors: {errors:#?}");
+    // A log the validator cannot deserialize (an unknown enum value) yields no results at
+    // all rather than an error: every log with results must have been looked at (each of
+    // its results gets at least a note-level remark).
+    for f in &with_results {
+        assert!(
+            seen.contains(f),
+            "the validator did not analyse {f}: {seen:?}"
+        );
+    }
 }
 
 #[test]
@@ -313,11 +334,21 @@ fn the_sarif_validator_gate_catches_an_invalid_log() {
     v["runs"][0]["results"][0]["ruleIndex"] = 999.into();
     let bad = dir.path().join("bad.sarif");
     std::fs::write(&bad, serde_json::to_string_pretty(&v).unwrap()).unwrap();
-    let errors = sarif_errors(&mt, dir.path(), &[bad]);
+    // And the reason for the "analysed" check: a log with an unknown level is skipped
+    // silently (no error, no result at all).
+    v["runs"][0]["results"][0]["ruleIndex"] = 0.into();
+    v["runs"][0]["results"][0]["level"] = "bogus".into();
+    let bogus = dir.path().join("bogus.sarif");
+    std::fs::write(&bogus, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (errors, seen) = sarif_validate(&mt, dir.path(), &[bad, bogus]);
     assert!(
-        errors.iter().any(|e| e.contains("SARIF1009")),
+        errors
+            .iter()
+            .any(|e| e.contains("bad.sarif") && e.contains("SARIF1009")),
         "{errors:#?}"
     );
+    assert!(seen.contains(&"bad.sarif".to_string()), "{seen:?}");
+    assert!(!seen.contains(&"bogus.sarif".to_string()), "{seen:?}");
 }
 
 // ---------------------------------------------------------------- GitHub Action

@@ -894,22 +894,51 @@ fn from_source(image: &crate::image::ImageRef, allowed: &[&str]) -> bool {
 
 /// The component `name` imitates with look-alike characters (its TR39 skeleton equals the
 /// component's, or starts with the component's followed by `-`, but the text differs).
-fn lookalike_of<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+fn lookalike_of(name: &str, candidates: &[Known]) -> Option<&'static str> {
     if name.is_empty() || name.len() > 253 {
         return None;
     }
     let sk = crate::unicode::skeleton(name);
     for c in candidates {
-        if name == c || name.starts_with(&format!("{c}-")) {
+        if name == c.name
+            || name
+                .strip_prefix(c.name)
+                .is_some_and(|r| r.starts_with('-'))
+        {
             return None;
         }
-        let csk = crate::unicode::skeleton(c);
-        let dash = crate::unicode::skeleton("-");
-        if sk == csk || sk.starts_with(&format!("{csk}{dash}")) {
-            return Some(c);
+        if sk == c.skeleton || sk.starts_with(&c.prefix) {
+            return Some(c.name);
         }
     }
     None
+}
+
+/// A name with its UTS #39 skeleton, and the skeleton of `name-` (computed once).
+struct Known {
+    name: &'static str,
+    skeleton: String,
+    prefix: String,
+}
+
+fn skeletons(names: impl Iterator<Item = &'static str>) -> Vec<Known> {
+    names
+        .map(|name| Known {
+            name,
+            skeleton: crate::unicode::skeleton(name),
+            prefix: crate::unicode::skeleton(&format!("{name}-")),
+        })
+        .collect()
+}
+
+fn component_skeletons() -> &'static [Known] {
+    static S: std::sync::OnceLock<Vec<Known>> = std::sync::OnceLock::new();
+    S.get_or_init(|| skeletons(COMPONENTS.iter().map(|c| c.name)))
+}
+
+fn namespace_skeletons() -> &'static [Known] {
+    static S: std::sync::OnceLock<Vec<Known>> = std::sync::OnceLock::new();
+    S.get_or_init(|| skeletons(IMITATED_NAMESPACES.iter().copied()))
 }
 
 /// The component an object's name claims to be: the exact name anywhere, or
@@ -985,7 +1014,7 @@ fn check_masquerading(ctx: &Ctx, out: &mut Vec<Finding>) {
     let name = name_node.and_then(|n| doc.str(n)).unwrap_or("");
     let namespace = ctx.obj.id.namespace.as_deref().unwrap_or("");
     if let Some(n) = name_node
-        && let Some(c) = lookalike_of(name, COMPONENTS.iter().map(|c| c.name))
+        && let Some(c) = lookalike_of(name, component_skeletons())
     {
         let mut f = ctx.finding(
             &MASQUERADING_NAME,
@@ -998,7 +1027,7 @@ fn check_masquerading(ctx: &Ctx, out: &mut Vec<Finding>) {
         )));
     }
     if let Some(n) = doc.get(meta, "namespace")
-        && let Some(c) = lookalike_of(namespace, IMITATED_NAMESPACES.iter().copied())
+        && let Some(c) = lookalike_of(namespace, namespace_skeletons())
     {
         let mut f = ctx.finding(
             &MASQUERADING_NAME,
@@ -1131,7 +1160,7 @@ mod tests {
 
     #[test]
     fn registry_sources_and_lookalikes() {
-        use super::{COMPONENTS, CORE_SOURCES, from_source, host_matches, lookalike_of};
+        use super::{CORE_SOURCES, component_skeletons, from_source, host_matches, lookalike_of};
         assert!(host_matches(
             "602401143452.dkr.ecr.eu-west-1.amazonaws.com",
             "*.dkr.ecr.*.amazonaws.com"
@@ -1159,7 +1188,7 @@ mod tests {
             &["quay.io/coreos/etcd"]
         ));
         assert!(from_source(&img("calico/node:v3"), &["docker.io/calico/"]));
-        let names = || COMPONENTS.iter().map(|c| c.name);
+        let names = component_skeletons;
         assert_eq!(
             lookalike_of("kube-pr\u{043e}xy", names()),
             Some("kube-proxy")
