@@ -676,7 +676,6 @@ fn action_refuses_a_release_whose_checksum_does_not_match() {
 }
 
 #[test]
-#[ignore = "needs cronguard diff (history branch)"]
 fn action_on_pull_request_diffs_against_the_base() {
     let mut r = Runner::new("pull_request");
     write(&r.workspace.join("deploy/report.yaml"), CLEAN_CRONJOB);

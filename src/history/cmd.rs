@@ -254,6 +254,11 @@ pub fn history(a: &HistoryArgs, io: &mut Io) -> Result<i32, Fatal> {
     match a.common.format {
         Format::Json => super::timeline::write_json(&h, io.stdout)?,
         Format::Human => super::timeline::write_human(&h, io.stdout)?,
+        Format::Sarif | Format::Github | Format::Junit => {
+            return Err(Fatal(
+                "`cronguard history` writes human or json (a timeline has no findings)".into(),
+            ));
+        }
     }
     io.stdout.flush()?;
     Ok(EXIT_CLEAN)

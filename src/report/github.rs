@@ -520,7 +520,12 @@ mod tests {
         assert!(row.contains("| 30 2 \\* \\* \\* |"), "{row}");
         assert!(row.contains("alpine\\:3\\.20"), "{row}");
         assert!(row.contains("1 critical"), "{row}");
-        assert!(!md_text.contains("Deployment"), "{md_text}");
+        let table = md_text
+            .split("### Scheduled workloads")
+            .nth(1)
+            .and_then(|t| t.split("\n### ").next())
+            .unwrap();
+        assert!(!table.contains("Deployment"), "{md_text}");
         assert!(md_text.contains("| critical | 1 |"));
     }
 
