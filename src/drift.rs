@@ -1047,6 +1047,7 @@ fn compare_live(
     out: &mut Vec<Finding>,
 ) {
     let li = LineIndex::new(&live.text);
+    let mut line_indexes: BTreeMap<Arc<str>, LineIndex> = BTreeMap::new();
     for l in lives {
         if let Some(cands) = repo.objects.get(&l.key) {
             if !opts.selection.is_enabled(&MODIFIED) {
@@ -1058,7 +1059,12 @@ fn compare_live(
                 .map(|m| (m, diff(&l.facets, &m.facets, is_pod)))
                 .min_by_key(|(_, d)| d.len());
             let Some((m, diffs)) = best else { continue };
-            let mli = LineIndex::new(&m.text);
+            if diffs.is_empty() {
+                continue;
+            }
+            let mli = line_indexes
+                .entry(m.path.clone())
+                .or_insert_with(|| LineIndex::new(&m.text));
             for d in diffs {
                 let span = d.live.map_or(l.name_span, |f| {
                     f.focus(d.git.map(|g| &g.value)).unwrap_or(f.span)
