@@ -524,3 +524,41 @@ fn human_report_of_a_drifted_cluster() {
     assert_eq!(code, 1);
     insta::assert_snapshot!("drift_human", out);
 }
+
+#[test]
+fn events_k8s_io_events_are_read_too() {
+    let events = r#"{"apiVersion": "events.k8s.io/v1", "kind": "EventList", "items": [
+  {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+   "metadata": {"name": "x.1", "namespace": "ops"},
+   "regarding": {"apiVersion": "batch/v1", "kind": "CronJob", "name": "sidecar-sync", "namespace": "ops"},
+   "reason": "SuccessfulCreate", "note": "Created job sidecar-sync-29412390",
+   "eventTime": "2026-12-04T04:30:00.000000Z", "reportingController": "cronjob-controller"},
+  {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+   "metadata": {"name": "x.2", "namespace": "ops"},
+   "regarding": {"apiVersion": "batch/v1", "kind": "CronJob", "name": "backup", "namespace": "ops"},
+   "reason": "SuccessfulCreate", "note": "Created job backup-29412360",
+   "eventTime": "2026-12-04T01:00:00.000000Z"}
+]}"#;
+    let (code, out, err) = cg_stdin(
+        &[
+            "drift",
+            "--only",
+            "drift",
+            "--format",
+            "json",
+            "--events",
+            "-",
+            &repo(),
+        ],
+        events,
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        messages(&v, "drift-unmanaged-workload"),
+        [
+            "event SuccessfulCreate at 2026-12-04T04:30:00.000000Z (\"Created job sidecar-sync-29412390\"): CronJob ops/sidecar-sync is not in the repository"
+        ]
+    );
+    assert_eq!(v["findings"][0]["path"], "<stdin>");
+}
