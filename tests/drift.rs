@@ -562,3 +562,48 @@ fn events_k8s_io_events_are_read_too() {
     );
     assert_eq!(v["findings"][0]["path"], "<stdin>");
 }
+
+#[test]
+fn owner_references_are_checked_not_trusted() {
+    // live/owners.yaml: the managed backup CronJob; a Job claiming it with another uid; a Job
+    // it really created (`kubectl create job --from`), then edited; a CronJob an operator's
+    // custom resource owns.
+    let live = std::fs::read_to_string(data("live/owners.yaml")).unwrap();
+    let (code, out, err) = cg_stdin(
+        &[
+            "drift",
+            "--only",
+            "drift",
+            "--format",
+            "json",
+            "--live",
+            "-",
+            &repo(),
+        ],
+        &live,
+    );
+    assert_eq!(code, 1, "{out} {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["skipped"], Value::Array(vec![]), "{v:#}");
+    let mut m = messages(&v, "drift-unmanaged-workload");
+    m.sort();
+    assert_eq!(
+        m,
+        [
+            "CronJob ops/op-made runs in the cluster but is not in the repository (owned by Backup ops/nightly, which is not in the repository)",
+            "Job ops/backup-29412999 runs in the cluster but is not in the repository (its ownerReference names CronJob ops/backup with uid ffffffff-0000-4000-8000-000000000000, which is not that object's uid)",
+        ]
+    );
+    let modified = messages(&v, "drift-modified-workload");
+    assert!(
+        modified.iter().any(|m| m.starts_with("image of container \"backup\" is \"registry.example.com/ops/backup:evil\" in the cluster")
+            && m.ends_with("(created from CronJob ops/backup of git)")),
+        "{modified:?}"
+    );
+    assert!(
+        of_rule(&v, "drift-modified-workload")
+            .iter()
+            .all(|f| f["object"]["name"] == "backup-manual"),
+        "{v:#}"
+    );
+}
