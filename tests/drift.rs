@@ -566,8 +566,8 @@ fn events_k8s_io_events_are_read_too() {
 #[test]
 fn owner_references_are_checked_not_trusted() {
     // live/owners.yaml: the managed backup CronJob; a Job claiming it with another uid; a Job
-    // it really created (`kubectl create job --from`), then edited; a CronJob an operator's
-    // custom resource owns.
+    // it really created (`kubectl create job --from`), then edited; CronJobs two operator
+    // custom resources own, one of them in git (repo/operators), so only the other is drift.
     let live = std::fs::read_to_string(data("live/owners.yaml")).unwrap();
     let (code, out, err) = cg_stdin(
         &[

@@ -413,6 +413,9 @@ edited["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example
 op_made = copy.deepcopy(report)
 op_made["metadata"].update(name="op-made", namespace="ops", uid="8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f")
 op_made["metadata"]["ownerReferences"] = [owner("Backup", "nightly", "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a", "example.com/v1")]
+op_managed = copy.deepcopy(op_made)
+op_managed["metadata"].update(name="nightly-db-backup", uid="ad0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2b")
+op_managed["metadata"]["ownerReferences"] = [owner("Backup", "nightly-db", "be1f2a3b-4c5d-4e6f-8a7b-8c9d0e1f2a3c", "example.com/v1")]
 with open("live/owners.yaml", "w") as f:
-    yaml.safe_dump(listing([repo_backup, forged, edited, op_made]), f, sort_keys=True,
+    yaml.safe_dump(listing([repo_backup, forged, edited, op_made, op_managed]), f, sort_keys=True,
                    default_flow_style=False, width=1000)
