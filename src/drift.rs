@@ -339,7 +339,7 @@ pub fn run(repo_sources: &[Source], d: &DriftOptions, opts: &Options) -> Outcome
     if let Some(live) = &d.live {
         let lives = load_live(live, opts, &d.default_namespace);
         live_keys = lives.iter().map(|l| l.key.clone()).collect();
-        compare_live(live, &lives, &repo, &live_keys, opts, &mut findings);
+        compare_live(live, &lives, &repo, opts, &mut findings);
         if !findings.is_empty() {
             out.sources.insert(live.path.clone(), live.text.clone());
         }
@@ -796,6 +796,8 @@ struct Managed {
 
 struct Repo {
     objects: BTreeMap<String, Vec<Managed>>,
+    /// Keys of every object of the repository (owners of operator-made workloads).
+    all: BTreeSet<String>,
     skipped: Vec<Skipped>,
     files: usize,
 }
@@ -807,13 +809,14 @@ impl Repo {
 }
 
 /// What one repository file yields: its workloads by key, and why parts were skipped.
-type RepoFile = (Vec<(String, Managed)>, Vec<Skipped>);
+type RepoFile = (Vec<(String, Managed)>, Vec<String>, Vec<Skipped>);
 
 fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
     let parts: Vec<RepoFile> = sources
         .par_iter()
         .map(|s| {
             let mut objs = Vec::new();
+            let mut all = Vec::new();
             let mut skipped = Vec::new();
             let text = match source::read_text(s, &opts.read_limits) {
                 Ok(t) => t,
@@ -822,7 +825,7 @@ fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
                         path: s.path.to_string(),
                         reason,
                     });
-                    return (objs, skipped);
+                    return (objs, all, skipped);
                 }
             };
             let loaded = yaml::load(&text, &opts.yaml_limits);
@@ -831,7 +834,7 @@ fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
                     path: s.path.to_string(),
                     reason: "Helm/Go template (`{{ }}`); render it first (helm template) and scan the output".into(),
                 });
-                return (objs, skipped);
+                return (objs, all, skipped);
             }
             let li = LineIndex::new(&text);
             for issue in &loaded.issues {
@@ -846,10 +849,11 @@ fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
                     continue;
                 };
                 for o in list {
+                    let key = with_namespace(&o.id, default_ns).key();
                     if WorkloadKind::of(&o.id).is_none() {
+                        all.push(key);
                         continue;
                     }
-                    let key = with_namespace(&o.id, default_ns).key();
                     objs.push((
                         key,
                         Managed {
@@ -861,18 +865,21 @@ fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
                     ));
                 }
             }
-            (objs, skipped)
+            (objs, all, skipped)
         })
         .collect();
     let mut repo = Repo {
         objects: BTreeMap::new(),
+        all: BTreeSet::new(),
         skipped: Vec::new(),
         files: sources.len(),
     };
-    for (objs, skipped) in parts {
+    for (objs, all, skipped) in parts {
         for (k, m) in objs {
+            repo.all.insert(k.clone());
             repo.objects.entry(k).or_default().push(m);
         }
+        repo.all.extend(all);
         repo.skipped.extend(skipped);
     }
     repo
@@ -882,13 +889,15 @@ fn load_repo(sources: &[Source], opts: &Options, default_ns: &str) -> Repo {
 // The live export
 
 struct Owner {
-    group: String,
+    api_version: String,
     kind: String,
     name: String,
+    uid: String,
 }
 
 struct Live {
     id: ObjectId,
+    uid: String,
     key: String,
     kind: Option<WorkloadKind>,
     name_span: Span,
@@ -914,15 +923,17 @@ fn load_live(live: &Input, opts: &Options, default_ns: &str) -> Vec<Live> {
                 .find(|r| doc.get(**r, "controller").and_then(|c| doc.as_bool(c)) == Some(true))
                 .or_else(|| refs.first());
             let owner = pick.map(|&r| Owner {
-                group: doc
-                    .get_str(r, "apiVersion")
-                    .and_then(|a| a.rsplit_once('/'))
-                    .map_or("", |(g, _)| g)
-                    .to_string(),
+                api_version: doc.get_str(r, "apiVersion").unwrap_or("").to_string(),
                 kind: doc.get_str(r, "kind").unwrap_or("").to_string(),
                 name: doc.get_str(r, "name").unwrap_or("").to_string(),
+                uid: doc.get_str(r, "uid").unwrap_or("").to_string(),
             });
             out.push(Live {
+                uid: doc
+                    .path(o.node, &["metadata", "uid"])
+                    .and_then(|u| doc.str(u))
+                    .unwrap_or("")
+                    .to_string(),
                 key: id.key(),
                 kind: WorkloadKind::of(&id),
                 id,
@@ -937,9 +948,11 @@ fn load_live(live: &Input, opts: &Options, default_ns: &str) -> Vec<Live> {
 
 /// How a live object relates to what git manages.
 enum Standing {
-    /// Git manages it or the workload that created it.
+    /// Git defines it.
     Managed,
-    /// Created by another object of the export, which is judged on its own.
+    /// Created by the workload git defines under this key (compared with its template).
+    Derived(String),
+    /// Created by an unmanaged object of the export, which is reported on its own.
     OwnedInExport,
     /// Not a scheduled workload (a Deployment's Pod, a mirror Pod).
     NotScheduled,
@@ -963,50 +976,71 @@ fn cronjob_of_job(name: &str) -> Option<&str> {
     (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !base.is_empty()).then_some(base)
 }
 
-fn standing(l: &Live, repo: &Repo, live_keys: &BTreeSet<String>) -> Standing {
+fn standing(l: &Live, repo: &Repo, lives: &BTreeMap<&str, &Live>, depth: usize) -> Standing {
     if repo.has(&l.key) {
         return Standing::Managed;
     }
     let scheduled = l
         .kind
         .is_some_and(|k| k.is_scheduled() || k == WorkloadKind::Pod);
-    if !scheduled {
+    if !scheduled || depth > 4 {
         return Standing::NotScheduled;
     }
     let ns = l.id.namespace.as_deref().unwrap_or("");
     let Some(o) = &l.owner else {
         return Standing::Unmanaged(String::new());
     };
-    match (o.group.as_str(), o.kind.as_str()) {
-        ("batch", "CronJob") => {
-            let k = batch_key("CronJob", ns, &o.name);
-            if repo.has(&k) {
-                Standing::Managed
-            } else if live_keys.contains(&k) {
-                Standing::OwnedInExport
-            } else {
-                Standing::Unmanaged(format!(
-                    " (created by CronJob {ns}/{}, which is not in the repository either)",
-                    o.name
-                ))
-            }
+    let owner_id = ObjectId {
+        api_version: o.api_version.clone(),
+        kind: o.kind.clone(),
+        namespace: Some(ns.to_string()),
+        name: Some(o.name.clone()),
+    };
+    let k = owner_id.key();
+    if owner_id.group() != "batch" || !matches!(o.kind.as_str(), "CronJob" | "Job") {
+        // Pods of Deployments, DaemonSets, operators, mirror Pods: not scheduled workloads.
+        if l.kind == Some(WorkloadKind::Pod) {
+            return Standing::NotScheduled;
         }
-        ("batch", "Job") => {
-            let k = batch_key("Job", ns, &o.name);
-            let via_cron = cronjob_of_job(&o.name).map(|c| batch_key("CronJob", ns, c));
-            if repo.has(&k) || via_cron.as_deref().is_some_and(|c| repo.has(c)) {
-                Standing::Managed
-            } else if live_keys.contains(&k) {
-                Standing::OwnedInExport
-            } else {
-                Standing::Unmanaged(format!(
-                    " (created by Job {ns}/{}, which is not in the repository either)",
-                    o.name
-                ))
-            }
-        }
-        _ => Standing::NotScheduled,
+        // A CronJob or Job an operator made: managed when git defines its owner.
+        return if repo.all.contains(&k) {
+            Standing::Managed
+        } else {
+            Standing::Unmanaged(format!(
+                " (owned by {}, which is not in the repository)",
+                owner_id.display()
+            ))
+        };
     }
+    if let Some(owner) = lives.get(k.as_str()) {
+        // ownerReferences are written by whoever creates the object: one that names a
+        // managed CronJob must carry that object's uid.
+        if !o.uid.is_empty() && !owner.uid.is_empty() && o.uid != owner.uid {
+            return Standing::Unmanaged(format!(
+                " (its ownerReference names {} with uid {}, which is not that object's uid)",
+                owner_id.display(),
+                o.uid
+            ));
+        }
+        return match standing(owner, repo, lives, depth + 1) {
+            Standing::Managed => Standing::Derived(k),
+            Standing::Derived(root) => Standing::Derived(root),
+            _ => Standing::OwnedInExport,
+        };
+    }
+    if repo.has(&k) {
+        return Standing::Derived(k);
+    }
+    if o.kind == "Job"
+        && let Some(c) = cronjob_of_job(&o.name).map(|c| batch_key("CronJob", ns, c))
+        && repo.has(&c)
+    {
+        return Standing::Derived(c);
+    }
+    Standing::Unmanaged(format!(
+        " (created by {}, which is not in the repository either)",
+        owner_id.display()
+    ))
 }
 
 fn new_finding(
@@ -1038,77 +1072,116 @@ fn new_finding(
     }
 }
 
-fn compare_live(
-    live: &Input,
-    lives: &[Live],
-    repo: &Repo,
-    live_keys: &BTreeSet<String>,
-    opts: &Options,
-    out: &mut Vec<Finding>,
-) {
+fn compare_live(live: &Input, lives: &[Live], repo: &Repo, opts: &Options, out: &mut Vec<Finding>) {
     let li = LineIndex::new(&live.text);
+    let mut line_indexes: BTreeMap<Arc<str>, LineIndex> = BTreeMap::new();
+    let by_key: BTreeMap<&str, &Live> = lives.iter().map(|l| (l.key.as_str(), l)).collect();
     for l in lives {
-        if let Some(cands) = repo.objects.get(&l.key) {
-            if !opts.selection.is_enabled(&MODIFIED) {
-                continue;
-            }
-            let is_pod = l.kind == Some(WorkloadKind::Pod);
-            let best = cands
-                .iter()
-                .map(|m| (m, diff(&l.facets, &m.facets, is_pod)))
-                .min_by_key(|(_, d)| d.len());
-            let Some((m, diffs)) = best else { continue };
-            let mli = LineIndex::new(&m.text);
-            for d in diffs {
-                let span = d.live.map_or(l.name_span, |f| {
-                    f.focus(d.git.map(|g| &g.value)).unwrap_or(f.span)
-                });
-                let mut f = new_finding(&MODIFIED, &live.path, span, l.id.clone(), describe(&d));
-                f.label = if d.live.is_some() {
-                    "differs from git".into()
-                } else {
-                    format!("{} is missing here", field_name(&d.key))
-                };
-                let gspan = d.git.map_or(m.name_span, |g| {
-                    g.focus(d.live.map(|l| &l.value)).unwrap_or(g.span)
-                });
-                let (gl, _) = mli.line_col(&m.text, gspan.start as usize);
-                let at = format!("{} line {gl}", m.path);
-                f.related.push(Related {
-                    path: m.path.clone(),
-                    span: gspan,
-                    text: format!("git defines this at {at}"),
-                });
-                f.locator.clone_from(&d.key);
-                f.value = d.live.map(|v| v.value.to_string()).unwrap_or_default();
-                f = f.with_help(format!(
-                    "git defines this at {at}: restore the repository's version (let the GitOps controller sync, or apply the file), then find who changed it in the audit log; commit wanted changes to git"
-                ));
+        let (root, from) = match standing(l, repo, &by_key, 0) {
+            Standing::Managed => (l.key.clone(), None),
+            Standing::Derived(root) => (root, Some(())),
+            Standing::OwnedInExport | Standing::NotScheduled => continue,
+            Standing::Unmanaged(why) => {
+                if !opts.selection.is_enabled(&UNMANAGED) {
+                    continue;
+                }
+                let mut f = new_finding(
+                    &UNMANAGED,
+                    &live.path,
+                    l.name_span,
+                    l.id.clone(),
+                    format!(
+                        "{} runs in the cluster but is not in the repository{why}",
+                        l.id.display()
+                    ),
+                );
+                f.label = "no file in the repository defines this object".into();
+                f.locator = "metadata.name".into();
+                f.value.clone_from(&l.key);
+                f = f.with_help(
+                    "export it for investigation, find who created it in the audit log, then delete it; a legitimate workload belongs in the repository",
+                );
                 scan::locate(&mut f, &live.text, &li);
                 out.push(f);
+                continue;
             }
+        };
+        let Some(cands) = repo.objects.get(&root) else {
+            continue;
+        };
+        if !opts.selection.is_enabled(&MODIFIED) {
             continue;
         }
-        if !opts.selection.is_enabled(&UNMANAGED) {
+        let is_pod = l.kind == Some(WorkloadKind::Pod);
+        // A Job or Pod a managed workload created is compared with its pod template.
+        let templates: Vec<Facets> = cands
+            .iter()
+            .map(|m| {
+                if from.is_some() {
+                    m.facets
+                        .iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "schedule" | "timeZone" | "suspend"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                } else {
+                    m.facets.clone()
+                }
+            })
+            .collect();
+        let best = cands
+            .iter()
+            .zip(&templates)
+            .map(|(m, t)| (m, diff(&l.facets, t, is_pod)))
+            .min_by_key(|(_, d)| d.len());
+        let Some((m, diffs)) = best else { continue };
+        if diffs.is_empty() {
             continue;
         }
-        if let Standing::Unmanaged(why) = standing(l, repo, live_keys) {
+        let mli = line_indexes
+            .entry(m.path.clone())
+            .or_insert_with(|| LineIndex::new(&m.text));
+        let suffix = if from.is_some() {
+            let root_name = root.splitn(4, '/').collect::<Vec<_>>();
+            format!(
+                " (created from {} {}/{} of git)",
+                root_name.get(1).unwrap_or(&""),
+                root_name.get(2).unwrap_or(&""),
+                root_name.get(3).unwrap_or(&"")
+            )
+        } else {
+            String::new()
+        };
+        for d in diffs {
+            let span = d.live.map_or(l.name_span, |f| {
+                f.focus(d.git.map(|g| &g.value)).unwrap_or(f.span)
+            });
             let mut f = new_finding(
-                &UNMANAGED,
+                &MODIFIED,
                 &live.path,
-                l.name_span,
+                span,
                 l.id.clone(),
-                format!(
-                    "{} runs in the cluster but is not in the repository{why}",
-                    l.id.display()
-                ),
+                format!("{}{suffix}", describe(&d)),
             );
-            f.label = "no file in the repository defines this object".into();
-            f.locator = "metadata.name".into();
-            f.value.clone_from(&l.key);
-            f = f.with_help(
-                "export it for investigation, find who created it in the audit log, then delete it; a legitimate workload belongs in the repository",
-            );
+            f.label = if d.live.is_some() {
+                "differs from git".into()
+            } else {
+                format!("{} is missing here", field_name(&d.key))
+            };
+            let gspan = d.git.map_or(m.name_span, |g| {
+                g.focus(d.live.map(|l| &l.value)).unwrap_or(g.span)
+            });
+            let (gl, _) = mli.line_col(&m.text, gspan.start as usize);
+            let at = format!("{} line {gl}", m.path);
+            f.related.push(Related {
+                path: m.path.clone(),
+                span: gspan,
+                text: format!("git defines this at {at}"),
+            });
+            f.locator.clone_from(&d.key);
+            f.value = d.live.map(|v| v.value.to_string()).unwrap_or_default();
+            f = f.with_help(format!(
+                "git defines this at {at}: restore the repository's version (let the GitOps controller sync, or apply the file), then find who changed it in the audit log; commit wanted changes to git"
+            ));
             scan::locate(&mut f, &live.text, &li);
             out.push(f);
         }

@@ -524,3 +524,86 @@ fn human_report_of_a_drifted_cluster() {
     assert_eq!(code, 1);
     insta::assert_snapshot!("drift_human", out);
 }
+
+#[test]
+fn events_k8s_io_events_are_read_too() {
+    let events = r#"{"apiVersion": "events.k8s.io/v1", "kind": "EventList", "items": [
+  {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+   "metadata": {"name": "x.1", "namespace": "ops"},
+   "regarding": {"apiVersion": "batch/v1", "kind": "CronJob", "name": "sidecar-sync", "namespace": "ops"},
+   "reason": "SuccessfulCreate", "note": "Created job sidecar-sync-29412390",
+   "eventTime": "2026-12-04T04:30:00.000000Z", "reportingController": "cronjob-controller"},
+  {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+   "metadata": {"name": "x.2", "namespace": "ops"},
+   "regarding": {"apiVersion": "batch/v1", "kind": "CronJob", "name": "backup", "namespace": "ops"},
+   "reason": "SuccessfulCreate", "note": "Created job backup-29412360",
+   "eventTime": "2026-12-04T01:00:00.000000Z"}
+]}"#;
+    let (code, out, err) = cg_stdin(
+        &[
+            "drift",
+            "--only",
+            "drift",
+            "--format",
+            "json",
+            "--events",
+            "-",
+            &repo(),
+        ],
+        events,
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        messages(&v, "drift-unmanaged-workload"),
+        [
+            "event SuccessfulCreate at 2026-12-04T04:30:00.000000Z (\"Created job sidecar-sync-29412390\"): CronJob ops/sidecar-sync is not in the repository"
+        ]
+    );
+    assert_eq!(v["findings"][0]["path"], "<stdin>");
+}
+
+#[test]
+fn owner_references_are_checked_not_trusted() {
+    // live/owners.yaml: the managed backup CronJob; a Job claiming it with another uid; a Job
+    // it really created (`kubectl create job --from`), then edited; CronJobs two operator
+    // custom resources own, one of them in git (repo/operators), so only the other is drift.
+    let live = std::fs::read_to_string(data("live/owners.yaml")).unwrap();
+    let (code, out, err) = cg_stdin(
+        &[
+            "drift",
+            "--only",
+            "drift",
+            "--format",
+            "json",
+            "--live",
+            "-",
+            &repo(),
+        ],
+        &live,
+    );
+    assert_eq!(code, 1, "{out} {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["skipped"], Value::Array(vec![]), "{v:#}");
+    let mut m = messages(&v, "drift-unmanaged-workload");
+    m.sort();
+    assert_eq!(
+        m,
+        [
+            "CronJob ops/op-made runs in the cluster but is not in the repository (owned by Backup ops/nightly, which is not in the repository)",
+            "Job ops/backup-29412999 runs in the cluster but is not in the repository (its ownerReference names CronJob ops/backup with uid ffffffff-0000-4000-8000-000000000000, which is not that object's uid)",
+        ]
+    );
+    let modified = messages(&v, "drift-modified-workload");
+    assert!(
+        modified.iter().any(|m| m.starts_with("image of container \"backup\" is \"registry.example.com/ops/backup:evil\" in the cluster")
+            && m.ends_with("(created from CronJob ops/backup of git)")),
+        "{modified:?}"
+    );
+    assert!(
+        of_rule(&v, "drift-modified-workload")
+            .iter()
+            .all(|f| f["object"]["name"] == "backup-manual"),
+        "{v:#}"
+    );
+}

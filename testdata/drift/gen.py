@@ -401,3 +401,21 @@ evs = [
 with open("events/events.json", "w") as f:
     json.dump(listing(evs), f, indent=4, sort_keys=True)
     f.write("\n")
+
+# --- owners: ownerReferences are checked, not trusted --------------------------------------
+repo_backup = yaml.safe_load(open("repo/cronjobs/backup.yaml"))
+repo_backup["metadata"]["uid"] = "0b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8"
+forged = job_of(backup, "backup-29412999", "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", "ops")
+forged["metadata"]["ownerReferences"][0]["uid"] = "ffffffff-0000-4000-8000-000000000000"
+edited = job_of(backup, "backup-manual", "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", "ops")
+edited["metadata"]["annotations"] = {"cronjob.kubernetes.io/instantiate": "manual"}
+edited["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example.com/ops/backup:evil"
+op_made = copy.deepcopy(report)
+op_made["metadata"].update(name="op-made", namespace="ops", uid="8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f")
+op_made["metadata"]["ownerReferences"] = [owner("Backup", "nightly", "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a", "example.com/v1")]
+op_managed = copy.deepcopy(op_made)
+op_managed["metadata"].update(name="nightly-db-backup", uid="ad0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2b")
+op_managed["metadata"]["ownerReferences"] = [owner("Backup", "nightly-db", "be1f2a3b-4c5d-4e6f-8a7b-8c9d0e1f2a3c", "example.com/v1")]
+with open("live/owners.yaml", "w") as f:
+    yaml.safe_dump(listing([repo_backup, forged, edited, op_made, op_managed]), f, sort_keys=True,
+                   default_flow_style=False, width=1000)
