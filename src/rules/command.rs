@@ -40,6 +40,11 @@ pub static RULES: &[&Rule] = &[
 const MAX_NESTING: usize = 8;
 /// At most this many scripts are analysed per container.
 const MAX_SCRIPTS: usize = 64;
+/// At most this many findings of one rule are reported per container (hostile scripts
+/// repeat one pattern thousands of times; the first ones tell the story).
+const MAX_FINDINGS_PER_RULE: usize = 32;
+/// At most this many raw hits are kept per container.
+const MAX_HITS: usize = 1024;
 /// A base64 run at least this long in a command is reported as a hidden payload.
 const LONG_BLOB: usize = 200;
 
@@ -1240,11 +1245,6 @@ impl<'a, 'c> Analyser<'a, 'c> {
             _ => false,
         })
     }
-
-    /// The call for shell command `ci` of script `sid`.
-    fn call_of(&self, sid: usize, ci: usize) -> Option<&Call> {
-        self.calls.iter().rev().find(|c| c.at == Some((sid, ci)))
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2211,7 +2211,21 @@ impl Analyser<'_, '_> {
 
     /// Structural checks over one parsed script.
     fn script_checks(&mut self, sid: usize) {
+        // The call of each shell command (the last one recorded wins, as wrappers re-record).
         let n = self.scripts[sid].parsed.cmds.len();
+        let mut calls: Vec<Option<usize>> = vec![None; n];
+        for (k, c) in self.calls.iter().enumerate() {
+            if let Some((s, ci)) = c.at
+                && s == sid
+                && ci < n
+            {
+                calls[ci] = Some(k);
+            }
+        }
+        let mut by_pipeline: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (ci, c) in self.scripts[sid].parsed.cmds.iter().enumerate() {
+            by_pipeline.entry(c.pipeline).or_default().push(ci);
+        }
         // Redirections of commands with words.
         for ci in 0..n {
             let cmd = &self.scripts[sid].parsed.cmds[ci];
@@ -2219,12 +2233,12 @@ impl Analyser<'_, '_> {
                 continue;
             }
             let reds = cmd.redirects.clone();
-            let (prog, root) = match self.call_of(sid, ci) {
+            let (prog, root) = match call_at(self, &calls, ci) {
                 Some(c) => (c.prog.clone(), c.root.clone()),
                 None => (basename(&cmd.words[0].text).to_string(), None),
             };
             let only_null = {
-                let c = self.call_of(sid, ci);
+                let c = call_at(self, &calls, ci);
                 c.is_some_and(|c| {
                     c.args()
                         .iter()
@@ -2241,14 +2255,6 @@ impl Analyser<'_, '_> {
             }
         }
 
-        let calls: Vec<(usize, usize)> = (0..n)
-            .filter_map(|ci| {
-                self.calls
-                    .iter()
-                    .rposition(|c| c.at == Some((sid, ci)))
-                    .map(|k| (ci, k))
-            })
-            .collect();
         // Which commands are downloads, decoders, network clients (a group counts by what it holds).
         let parsed = &self.scripts[sid].parsed;
         let holds = |this: &Self, ci: usize, pred: &dyn Fn(&Call) -> bool| -> Option<usize> {
@@ -2287,9 +2293,14 @@ impl Analyser<'_, '_> {
             if cmd.stage > 0
                 && let Some(sink) = call_at(self, &calls, ci).filter(|c| is_sink(c))
             {
-                let earlier: Vec<usize> = (0..ci)
+                let earlier: Vec<usize> = by_pipeline
+                    .get(&cmd.pipeline)
+                    .into_iter()
+                    .flatten()
+                    .copied()
                     .filter(|&d| {
-                        parsed.cmds[d].pipeline == cmd.pipeline
+                        d < ci
+                            && parsed.cmds[d].pipeline == cmd.pipeline
                             && parsed.cmds[d].stage < cmd.stage
                             && parsed.cmds[d].parent == cmd.parent
                     })
@@ -2392,7 +2403,7 @@ impl Analyser<'_, '_> {
             let Some(c) = call_at(self, &calls, ci) else {
                 continue;
             };
-            if is_download(c) {
+            if is_download(c) && saved.len() < 64 {
                 for (f, _) in download_outputs(c) {
                     saved.push((f, ci, c.loc()));
                 }
@@ -2448,16 +2459,18 @@ impl Analyser<'_, '_> {
                 Vec::new(),
             );
         }
-        self.hits.extend(found);
+        let room = MAX_HITS.saturating_sub(self.hits.len());
+        self.hits.extend(found.into_iter().take(room));
     }
 }
 
 /// The call of shell command `ci`, given (command, call index) pairs.
-fn call_at<'x>(this: &'x Analyser, calls: &[(usize, usize)], ci: usize) -> Option<&'x Call> {
+fn call_at<'x>(this: &'x Analyser, calls: &[Option<usize>], ci: usize) -> Option<&'x Call> {
     calls
-        .iter()
-        .find(|(c, _)| *c == ci)
-        .and_then(|(_, k)| this.calls.get(*k))
+        .get(ci)
+        .copied()
+        .flatten()
+        .and_then(|k| this.calls.get(k))
 }
 
 /// String-level checks of inline interpreter code.
@@ -2610,14 +2623,19 @@ fn run(ctx: &Ctx, out: &mut Vec<Finding>, rule: &'static Rule) {
         a.container(c.node);
         let name = ctx.container_name(c);
         let locator = ctx.doc.locator(c.node);
-        let mut seen: Vec<(Arc<str>, Span, String)> = Vec::new();
-        for h in a.hits.iter().filter(|h| h.rule == rule.id) {
+        let mut seen: std::collections::BTreeSet<(Arc<str>, Span, String)> =
+            std::collections::BTreeSet::new();
+        for h in a
+            .hits
+            .iter()
+            .filter(|h| h.rule == rule.id)
+            .take(MAX_FINDINGS_PER_RULE)
+        {
             let (path, span) = a.place(&h.loc);
             let key = (path.clone(), span, h.message.clone());
-            if seen.contains(&key) {
+            if !seen.insert(key) {
                 continue;
             }
-            seen.push(key);
             let mut f = ctx.finding_at(
                 rule,
                 span,
