@@ -1995,6 +1995,23 @@ impl Analyser<'_, '_> {
             ));
         }
 
+        // `chroot /host crontab FILE` installs a crontab of the node.
+        if prog == "crontab"
+            && root
+                .as_deref()
+                .and_then(|r| self.host_path(r, None))
+                .as_deref()
+                == Some("/")
+        {
+            hits.push((
+                &HOST_PERSISTENCE,
+                loc.clone(),
+                "crontab inside the node's root filesystem".into(),
+                "the command installs a crontab on the node".into(),
+                H_PERSIST,
+                "chroot crontab".into(),
+            ));
+        }
         // Persistence through file-writing programs.
         let mut targets: Vec<&Arg> = Vec::new();
         match prog.as_str() {
@@ -2307,7 +2324,25 @@ impl Analyser<'_, '_> {
                     .collect();
                 let sink_label = (sink.loc(), format!("`{}` runs what it reads", sink.prog));
                 for &d in &earlier {
-                    if let Some(x) = holds(self, d, &is_download) {
+                    let tcp_read = parsed.cmds[d].redirects.iter().find(|r| {
+                        matches!(r.op, "<" | "<>")
+                            && normalize_path(&r.target.text).starts_with("/dev/tcp/")
+                    });
+                    if let Some(r) = tcp_read {
+                        push(
+                            &mut found,
+                            &DOWNLOAD_EXEC,
+                            Loc::Script(sid, r.target.span.clone()),
+                            "reads code from a raw TCP connection".into(),
+                            format!(
+                                "data read from a /dev/tcp connection is piped into `{}`",
+                                sink.prog
+                            ),
+                            H_DOWNLOAD,
+                            format!("/dev/tcp|{}", sink.prog),
+                            vec![sink_label.clone()],
+                        );
+                    } else if let Some(x) = holds(self, d, &is_download) {
                         let c = call_at(self, &calls, x).expect("held");
                         push(
                             &mut found,
