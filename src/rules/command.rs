@@ -1259,10 +1259,11 @@ fn resolve_path(p: &str, root: Option<&str>) -> String {
 }
 
 fn is_download(c: &Call) -> bool {
+    // Any operand: `curl localhost/x` has neither a scheme nor a dot.
     ind::DOWNLOADERS.contains(&c.prog.as_str())
         && c.args()
             .iter()
-            .any(|a| a.text.contains("://") || a.dynamic || a.text.contains('.'))
+            .any(|a| a.dynamic || (!a.text.starts_with('-') && !a.text.is_empty()))
 }
 
 /// Reads code from stdin or from a file argument it was given (a sink for a pipe).
