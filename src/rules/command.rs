@@ -1394,6 +1394,8 @@ fn pool_host(s: &str, extra: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A system log or shell history (not an application's own log under `/var/log/<app>/`):
+/// the whole `/var/log`, the files of `LOG_FILES`, or anything under `/var/log` of the node.
 fn is_log_path(p: &str, extra: &[String]) -> bool {
     let n = if p.starts_with('/') {
         normalize_path(p.trim_end_matches('*'))
@@ -1401,7 +1403,6 @@ fn is_log_path(p: &str, extra: &[String]) -> bool {
         p.to_string()
     };
     n == "/var/log"
-        || n.starts_with("/var/log/")
         || ind::LOG_FILES
             .iter()
             .copied()
@@ -1946,7 +1947,13 @@ impl Analyser<'_, '_> {
             "shred" | "wipe" | "srm" => Some((loc.clone(), prog.clone())),
             "rm" | "truncate" | "unlink" => args
                 .iter()
-                .find(|a| !a.text.starts_with('-') && is_log_path(&a.text, &extra.log_files))
+                .find(|a| {
+                    !a.text.starts_with('-')
+                        && (is_log_path(&a.text, &extra.log_files)
+                            || self
+                                .host_path(a.text.trim_end_matches('*'), root.as_deref())
+                                .is_some_and(|h| h == "/var/log" || h.starts_with("/var/log/")))
+                })
                 .map(|a| (a.loc.clone(), format!("{prog} {}", a.text))),
             "ln" if args.iter().any(|a| a.text == "/dev/null") => args
                 .iter()
@@ -2743,6 +2750,8 @@ mod tests {
         assert!(is_log_path("/var/log/*", &[]));
         assert!(is_log_path("/root/.bash_history", &[]));
         assert!(!is_log_path("/var/logical", &[]));
+        assert!(is_log_path("/var/log/auth.log", &[]));
+        assert!(!is_log_path("/var/log/myapp/old.log", &[]));
         assert!(persistence_point("/etc/cron.d/x").is_some());
         assert!(persistence_point("/root/.ssh/authorized_keys").is_some());
         assert!(persistence_point("/etc/hosts").is_none());
