@@ -40,6 +40,11 @@ pub static RULES: &[&Rule] = &[
 const MAX_NESTING: usize = 8;
 /// At most this many scripts are analysed per container.
 const MAX_SCRIPTS: usize = 64;
+/// At most this many findings of one rule are reported per container (hostile scripts
+/// repeat one pattern thousands of times; the first ones tell the story).
+const MAX_FINDINGS_PER_RULE: usize = 32;
+/// At most this many raw hits are kept per container.
+const MAX_HITS: usize = 1024;
 /// A base64 run at least this long in a command is reported as a hidden payload.
 const LONG_BLOB: usize = 200;
 
@@ -1240,11 +1245,6 @@ impl<'a, 'c> Analyser<'a, 'c> {
             _ => false,
         })
     }
-
-    /// The call for shell command `ci` of script `sid`.
-    fn call_of(&self, sid: usize, ci: usize) -> Option<&Call> {
-        self.calls.iter().rev().find(|c| c.at == Some((sid, ci)))
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1259,10 +1259,11 @@ fn resolve_path(p: &str, root: Option<&str>) -> String {
 }
 
 fn is_download(c: &Call) -> bool {
+    // Any operand: `curl localhost/x` has neither a scheme nor a dot.
     ind::DOWNLOADERS.contains(&c.prog.as_str())
         && c.args()
             .iter()
-            .any(|a| a.text.contains("://") || a.dynamic || a.text.contains('.'))
+            .any(|a| a.dynamic || (!a.text.starts_with('-') && !a.text.is_empty()))
 }
 
 /// Reads code from stdin or from a file argument it was given (a sink for a pipe).
@@ -1393,6 +1394,8 @@ fn pool_host(s: &str, extra: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A system log or shell history (not an application's own log under `/var/log/<app>/`):
+/// the whole `/var/log`, the files of `LOG_FILES`, or anything under `/var/log` of the node.
 fn is_log_path(p: &str, extra: &[String]) -> bool {
     let n = if p.starts_with('/') {
         normalize_path(p.trim_end_matches('*'))
@@ -1400,7 +1403,6 @@ fn is_log_path(p: &str, extra: &[String]) -> bool {
         p.to_string()
     };
     n == "/var/log"
-        || n.starts_with("/var/log/")
         || ind::LOG_FILES
             .iter()
             .copied()
@@ -1945,7 +1947,13 @@ impl Analyser<'_, '_> {
             "shred" | "wipe" | "srm" => Some((loc.clone(), prog.clone())),
             "rm" | "truncate" | "unlink" => args
                 .iter()
-                .find(|a| !a.text.starts_with('-') && is_log_path(&a.text, &extra.log_files))
+                .find(|a| {
+                    !a.text.starts_with('-')
+                        && (is_log_path(&a.text, &extra.log_files)
+                            || self
+                                .host_path(a.text.trim_end_matches('*'), root.as_deref())
+                                .is_some_and(|h| h == "/var/log" || h.starts_with("/var/log/")))
+                })
                 .map(|a| (a.loc.clone(), format!("{prog} {}", a.text))),
             "ln" if args.iter().any(|a| a.text == "/dev/null") => args
                 .iter()
@@ -1995,6 +2003,23 @@ impl Analyser<'_, '_> {
             ));
         }
 
+        // `chroot /host crontab FILE` installs a crontab of the node.
+        if prog == "crontab"
+            && root
+                .as_deref()
+                .and_then(|r| self.host_path(r, None))
+                .as_deref()
+                == Some("/")
+        {
+            hits.push((
+                &HOST_PERSISTENCE,
+                loc.clone(),
+                "crontab inside the node's root filesystem".into(),
+                "the command installs a crontab on the node".into(),
+                H_PERSIST,
+                "chroot crontab".into(),
+            ));
+        }
         // Persistence through file-writing programs.
         let mut targets: Vec<&Arg> = Vec::new();
         match prog.as_str() {
@@ -2211,7 +2236,21 @@ impl Analyser<'_, '_> {
 
     /// Structural checks over one parsed script.
     fn script_checks(&mut self, sid: usize) {
+        // The call of each shell command (the last one recorded wins, as wrappers re-record).
         let n = self.scripts[sid].parsed.cmds.len();
+        let mut calls: Vec<Option<usize>> = vec![None; n];
+        for (k, c) in self.calls.iter().enumerate() {
+            if let Some((s, ci)) = c.at
+                && s == sid
+                && ci < n
+            {
+                calls[ci] = Some(k);
+            }
+        }
+        let mut by_pipeline: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (ci, c) in self.scripts[sid].parsed.cmds.iter().enumerate() {
+            by_pipeline.entry(c.pipeline).or_default().push(ci);
+        }
         // Redirections of commands with words.
         for ci in 0..n {
             let cmd = &self.scripts[sid].parsed.cmds[ci];
@@ -2219,12 +2258,12 @@ impl Analyser<'_, '_> {
                 continue;
             }
             let reds = cmd.redirects.clone();
-            let (prog, root) = match self.call_of(sid, ci) {
+            let (prog, root) = match call_at(self, &calls, ci) {
                 Some(c) => (c.prog.clone(), c.root.clone()),
                 None => (basename(&cmd.words[0].text).to_string(), None),
             };
             let only_null = {
-                let c = self.call_of(sid, ci);
+                let c = call_at(self, &calls, ci);
                 c.is_some_and(|c| {
                     c.args()
                         .iter()
@@ -2241,14 +2280,6 @@ impl Analyser<'_, '_> {
             }
         }
 
-        let calls: Vec<(usize, usize)> = (0..n)
-            .filter_map(|ci| {
-                self.calls
-                    .iter()
-                    .rposition(|c| c.at == Some((sid, ci)))
-                    .map(|k| (ci, k))
-            })
-            .collect();
         // Which commands are downloads, decoders, network clients (a group counts by what it holds).
         let parsed = &self.scripts[sid].parsed;
         let holds = |this: &Self, ci: usize, pred: &dyn Fn(&Call) -> bool| -> Option<usize> {
@@ -2287,16 +2318,39 @@ impl Analyser<'_, '_> {
             if cmd.stage > 0
                 && let Some(sink) = call_at(self, &calls, ci).filter(|c| is_sink(c))
             {
-                let earlier: Vec<usize> = (0..ci)
+                let earlier: Vec<usize> = by_pipeline
+                    .get(&cmd.pipeline)
+                    .into_iter()
+                    .flatten()
+                    .copied()
                     .filter(|&d| {
-                        parsed.cmds[d].pipeline == cmd.pipeline
+                        d < ci
+                            && parsed.cmds[d].pipeline == cmd.pipeline
                             && parsed.cmds[d].stage < cmd.stage
                             && parsed.cmds[d].parent == cmd.parent
                     })
                     .collect();
                 let sink_label = (sink.loc(), format!("`{}` runs what it reads", sink.prog));
                 for &d in &earlier {
-                    if let Some(x) = holds(self, d, &is_download) {
+                    let tcp_read = parsed.cmds[d].redirects.iter().find(|r| {
+                        matches!(r.op, "<" | "<>")
+                            && normalize_path(&r.target.text).starts_with("/dev/tcp/")
+                    });
+                    if let Some(r) = tcp_read {
+                        push(
+                            &mut found,
+                            &DOWNLOAD_EXEC,
+                            Loc::Script(sid, r.target.span.clone()),
+                            "reads code from a raw TCP connection".into(),
+                            format!(
+                                "data read from a /dev/tcp connection is piped into `{}`",
+                                sink.prog
+                            ),
+                            H_DOWNLOAD,
+                            format!("/dev/tcp|{}", sink.prog),
+                            vec![sink_label.clone()],
+                        );
+                    } else if let Some(x) = holds(self, d, &is_download) {
                         let c = call_at(self, &calls, x).expect("held");
                         push(
                             &mut found,
@@ -2392,7 +2446,7 @@ impl Analyser<'_, '_> {
             let Some(c) = call_at(self, &calls, ci) else {
                 continue;
             };
-            if is_download(c) {
+            if is_download(c) && saved.len() < 64 {
                 for (f, _) in download_outputs(c) {
                     saved.push((f, ci, c.loc()));
                 }
@@ -2448,16 +2502,18 @@ impl Analyser<'_, '_> {
                 Vec::new(),
             );
         }
-        self.hits.extend(found);
+        let room = MAX_HITS.saturating_sub(self.hits.len());
+        self.hits.extend(found.into_iter().take(room));
     }
 }
 
 /// The call of shell command `ci`, given (command, call index) pairs.
-fn call_at<'x>(this: &'x Analyser, calls: &[(usize, usize)], ci: usize) -> Option<&'x Call> {
+fn call_at<'x>(this: &'x Analyser, calls: &[Option<usize>], ci: usize) -> Option<&'x Call> {
     calls
-        .iter()
-        .find(|(c, _)| *c == ci)
-        .and_then(|(_, k)| this.calls.get(*k))
+        .get(ci)
+        .copied()
+        .flatten()
+        .and_then(|k| this.calls.get(k))
 }
 
 /// String-level checks of inline interpreter code.
@@ -2610,14 +2666,19 @@ fn run(ctx: &Ctx, out: &mut Vec<Finding>, rule: &'static Rule) {
         a.container(c.node);
         let name = ctx.container_name(c);
         let locator = ctx.doc.locator(c.node);
-        let mut seen: Vec<(Arc<str>, Span, String)> = Vec::new();
-        for h in a.hits.iter().filter(|h| h.rule == rule.id) {
+        let mut seen: std::collections::BTreeSet<(Arc<str>, Span, String)> =
+            std::collections::BTreeSet::new();
+        for h in a
+            .hits
+            .iter()
+            .filter(|h| h.rule == rule.id)
+            .take(MAX_FINDINGS_PER_RULE)
+        {
             let (path, span) = a.place(&h.loc);
             let key = (path.clone(), span, h.message.clone());
-            if seen.contains(&key) {
+            if !seen.insert(key) {
                 continue;
             }
-            seen.push(key);
             let mut f = ctx.finding_at(
                 rule,
                 span,
@@ -2689,6 +2750,8 @@ mod tests {
         assert!(is_log_path("/var/log/*", &[]));
         assert!(is_log_path("/root/.bash_history", &[]));
         assert!(!is_log_path("/var/logical", &[]));
+        assert!(is_log_path("/var/log/auth.log", &[]));
+        assert!(!is_log_path("/var/log/myapp/old.log", &[]));
         assert!(persistence_point("/etc/cron.d/x").is_some());
         assert!(persistence_point("/root/.ssh/authorized_keys").is_some());
         assert!(persistence_point("/etc/hosts").is_none());

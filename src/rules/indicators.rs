@@ -89,17 +89,31 @@ pub const METADATA_HOSTS: &[&str] = &[
     "[::ffff:a9fe:a9fe]",
 ];
 
+/// System logs and shell histories (an absolute path matches itself and what is below it;
+/// a relative name matches a path ending with it). `/var/log` itself is always included.
 pub const LOG_FILES: &[&str] = &[
-    "/var/log",
-    "/var/log/",
+    "/var/log/auth.log",
+    "/var/log/secure",
+    "/var/log/syslog",
+    "/var/log/messages",
+    "/var/log/kern.log",
+    "/var/log/audit",
+    "/var/log/journal",
+    "/var/log/wtmp",
+    "/var/log/btmp",
+    "/var/log/lastlog",
+    "/var/log/pods",
+    "/var/log/containers",
+    "/run/log/journal",
+    "/var/run/utmp",
+    "/run/utmp",
     ".bash_history",
     ".zsh_history",
     ".ash_history",
     ".sh_history",
-    "/var/run/utmp",
-    "/var/log/wtmp",
-    "/var/log/btmp",
-    "/var/log/lastlog",
+    ".python_history",
+    ".mysql_history",
+    ".psql_history",
 ];
 
 /// (program, argument that disables it).
