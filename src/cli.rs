@@ -45,6 +45,20 @@ pub enum Command {
         /// Rule id, e.g. privileged-container
         id: String,
     },
+    /// Declarative policies (see docs/policies.md)
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run each policy file's own examples: flagged must be reported, clean must not
+    Test {
+        /// Directory of policy files (default: the built-in policies)
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,6 +75,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Args, Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches are booleans
 pub struct CommonArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -74,9 +89,9 @@ pub struct CommonArgs {
     /// Rules or categories to disable (comma-separated ids, categories, or `all`)
     #[arg(long, value_name = "LIST")]
     pub disable: Vec<String>,
-    /// Exit 1 when a finding has at least this severity
-    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit 1 when a finding has at least this severity [default: high, or the config file's]
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
     /// Only scan files matching this glob (repeatable)
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
@@ -101,6 +116,18 @@ pub struct CommonArgs {
     /// Show suppressed findings in the human report (JSON and SARIF always list them)
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Config file [default: the nearest .cronguard.yaml from the first path up to the repository root]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Add the declarative policies of this directory (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub policy_dir: Vec<PathBuf>,
+    /// Ignore cronguard-ignore comments and cronguard.io/ignore annotations
+    #[arg(long)]
+    pub no_inline_suppressions: bool,
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +221,9 @@ where
         Command::Node(a) => cmd_node(&a, io),
         Command::Rules => cmd_rules(io).map(|()| EXIT_CLEAN),
         Command::Explain { id } => cmd_explain(&id, io).map(|()| EXIT_CLEAN),
+        Command::Policy {
+            command: PolicyCommand::Test { dir },
+        } => crate::config_file::cmd_policy_test(dir.as_deref(), io),
     };
     match result {
         Ok(code) => code,
@@ -207,23 +237,11 @@ where
     }
 }
 
-/// Build scan options from the common arguments.
+/// Build scan options from the common arguments (and `--config`, if given; no discovery).
 pub fn options(c: &CommonArgs) -> Result<Options, Fatal> {
-    let mut opts = Options::default();
-    if !c.only.is_empty() {
-        opts.selection.apply_list("all", false)?;
-        for list in &c.only {
-            opts.selection.apply_list(list, true)?;
-        }
-    }
-    for list in &c.enable {
-        opts.selection.apply_list(list, true)?;
-    }
-    for list in &c.disable {
-        opts.selection.apply_list(list, false)?;
-    }
-    opts.read_limits.max_file_bytes = c.max_file_size;
-    Ok(opts)
+    crate::config_file::prepare(c, None, false)
+        .map(|(o, _)| o)
+        .map_err(|e| Fatal(crate::config_file::error_text(&e)))
 }
 
 /// Gather the sources named on the command line.
@@ -300,24 +318,33 @@ pub fn finish(o: &Outcome, c: &CommonArgs, io: &mut Io) -> Result<i32, Fatal> {
         }
     }
     io.stdout.flush()?;
+    let fail_on = c.fail_on.unwrap_or(Severity::High);
     let failing = o
         .findings
         .iter()
-        .any(|f| f.suppressed.is_none() && f.severity >= c.fail_on);
+        .any(|f| f.suppressed.is_none() && f.severity >= fail_on);
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
 fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
-    let opts = options(&a.common)?;
-    let (sources, skipped) = gather(&a.paths, &a.common, io)?;
-    let mut outcome = with_threads(a.common.threads, || scan::scan(&sources, &opts))?;
+    let first = a.paths.first().filter(|p| p.as_os_str() != "-");
+    let (opts, common) =
+        match crate::config_file::prepare(&a.common, first.map(PathBuf::as_path), true) {
+            Ok(x) => x,
+            Err(e) => return crate::config_file::report_error(&e, io),
+        };
+    let (sources, skipped) = gather(&a.paths, &common, io)?;
+    let mut outcome = with_threads(common.threads, || scan::scan(&sources, &opts))?;
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();
-    finish(&outcome, &a.common, io)
+    finish(&outcome, &common, io)
 }
 
 fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {
-    let opts = options(&a.common)?;
+    let (opts, common) = match crate::config_file::prepare(&a.common, None, false) {
+        Ok(x) => x,
+        Err(e) => return crate::config_file::report_error(&e, io),
+    };
     let dir = match &a.manifests {
         Some(d) => d.clone(),
         None => crate::node::manifest_dir(a.kubelet_config.as_deref())?,
@@ -348,17 +375,19 @@ fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {
         None => None,
     };
     let node = crate::node::NodeOptions {
-        expected: a.expect.clone(),
+        expected: if a.expect.is_empty() {
+            opts.settings.expected_static_pods.clone()
+        } else {
+            a.expect.clone()
+        },
         baseline,
     };
     if a.watch {
         crate::node::watch(&dir, &opts, &node, io.stdout, a.max_events)?;
         return Ok(EXIT_CLEAN);
     }
-    let outcome = with_threads(a.common.threads, || {
-        crate::node::scan_dir(&dir, &opts, &node)
-    })??;
-    finish(&outcome, &a.common, io)
+    let outcome = with_threads(common.threads, || crate::node::scan_dir(&dir, &opts, &node))??;
+    finish(&outcome, &common, io)
 }
 
 fn cmd_rules(io: &mut Io) -> Result<(), Fatal> {

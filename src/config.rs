@@ -19,6 +19,9 @@ pub struct Settings {
     pub expected_static_pods: Vec<String>,
     /// Target Kubernetes version (`1.35`), for schema and removed-API checks.
     pub kubernetes_version: Option<String>,
+    /// Known-bad indicators added by the config file (`thresholds.indicators`), kept as
+    /// written until the command rules read them.
+    pub indicator_additions: Vec<String>,
 }
 
 impl Default for Settings {
@@ -30,6 +33,7 @@ impl Default for Settings {
             allowed_system_namespaces: Vec::new(),
             expected_static_pods: Vec::new(),
             kubernetes_version: None,
+            indicator_additions: Vec::new(),
         }
     }
 }
@@ -56,8 +60,17 @@ impl RuleSelection {
 
     /// Apply a comma-separated list of rule ids, categories or `all`.
     pub fn apply_list(&mut self, list: &str, enable: bool) -> Result<(), String> {
+        self.apply_list_in(list, enable, crate::rules::registry())
+    }
+
+    /// [`Self::apply_list`] over `rules` (the registry plus loaded user policies).
+    pub fn apply_list_in(
+        &mut self,
+        list: &str,
+        enable: bool,
+        rules: &[&'static crate::rules::Rule],
+    ) -> Result<(), String> {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let rules = crate::rules::registry();
             let matched: Vec<&'static str> = if item == "all" {
                 rules.iter().map(|r| r.id).collect()
             } else if let Some(cat) = crate::rules::Category::ALL
@@ -69,7 +82,7 @@ impl RuleSelection {
                     .filter(|r| r.category == *cat)
                     .map(|r| r.id)
                     .collect()
-            } else if let Some(r) = crate::rules::find(item) {
+            } else if let Some(r) = rules.iter().find(|r| r.id == item) {
                 vec![r.id]
             } else {
                 let hint = crate::util::closest(item, rules.iter().map(|r| r.id))

@@ -8,17 +8,21 @@
 
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod drift;
 pub mod finding;
 pub mod image;
 pub mod index;
 pub mod k8s;
 pub mod node;
+pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod schedule;
 pub mod source;
+pub mod spanned;
+pub mod suppress;
 pub mod unicode;
 pub mod util;
 pub mod yaml;
