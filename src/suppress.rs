@@ -171,8 +171,7 @@ fn comment_directives(
             continue;
         }
         // Offset of `rest` in the file: the comment text follows its `#`.
-        let raw = &text[c.span.range()];
-        let Some(pos) = raw.find(COMMENT) else {
+        let Some(pos) = text.get(c.span.range()).and_then(|raw| raw.find(COMMENT)) else {
             continue;
         };
         let rest_at = c.span.start as usize + pos + COMMENT.len();
@@ -182,13 +181,13 @@ fn comment_directives(
         };
         let reason = reason.filter(|r| !r.is_empty());
         let (line, _) = li.line_col(text, c.span.start as usize);
-        let line_text = &text[li.line_range(text, line)];
+        let line_text = text.get(li.line_range(text, line)).unwrap_or_default();
         let own_line = line_text.trim_start().starts_with('#');
         let target = if own_line {
             // The next line that is not blank or a comment.
             let mut l = line + 1;
             while l <= li.line_count() {
-                let t = text[li.line_range(text, l)].trim();
+                let t = text.get(li.line_range(text, l)).unwrap_or_default().trim();
                 if !t.is_empty() && !t.starts_with('#') {
                     break;
                 }
@@ -198,11 +197,13 @@ fn comment_directives(
         } else {
             line
         };
+        // The directive's own text, without a trailing note.
+        let end = (rest_at + rest.trim_end().len()).min(c.span.end as usize);
         out.push(Directive {
             kind: "comment",
             ids: split_ids(ids, rest_at),
             reason,
-            span: c.span,
+            span: Span::new(c.span.start as usize, end),
             scope: Scope::Line(target),
             locator: format!("# {COMMENT}"),
             object: object_at(objects, c.span.start as usize),
@@ -398,4 +399,41 @@ pub fn apply(
         }
     }
     findings.extend(extra);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::scan_all;
+
+    #[test]
+    fn crlf_unicode_and_odd_directives_do_not_panic() {
+        for src in [
+            "apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: p}\r\nspec:\r\n  # cronguard-ignore host-pid: r\u{e9}sum\u{e9} \u{1F600}\r\n  hostPID: true\r\n  containers: [{name: a, image: x}]\r\n",
+            "# cronguard-ignore\n# cronguard-ignore ,,: x\n# cronguard-ignore :\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {cronguard.io/ignore: [a], cronguard.io/ignore-reason: {x: 1}}\nspec: {containers: []}\n# cronguard-ignore host-pid: at the end of the file",
+        ] {
+            let out = scan_all(src);
+            assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        }
+        let out = scan_all(
+            "apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: p}\r\nspec:\r\n  # cronguard-ignore host-pid: r\u{e9}sum\u{e9}\r\n  hostPID: true\r\n  containers: [{name: a, image: x}]\r\n",
+        );
+        let f = out.findings.iter().find(|f| f.rule == "host-pid").unwrap();
+        assert_eq!(
+            f.suppressed.as_ref().unwrap().justification,
+            "r\u{e9}sum\u{e9}"
+        );
+    }
+
+    #[test]
+    fn a_directive_cannot_suppress_the_suppression_rules() {
+        let out = scan_all(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  # cronguard-ignore suppression-without-reason\n  hostPID: true\n  containers: [{name: a, image: x}]\n",
+        );
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.rule == "suppression-without-reason")
+            .unwrap();
+        assert!(f.suppressed.is_none());
+    }
 }

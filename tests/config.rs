@@ -665,3 +665,51 @@ fn a_broken_user_policy_is_an_error_with_its_place() {
         r.stderr
     );
 }
+
+#[test]
+fn a_user_policy_can_read_pod_fields_from_a_container() {
+    let policy = USER_POLICY
+        .replace("id: no-debug-image", "id: no-root-with-host-pid")
+        .replace(
+            "match:\n  properties:\n    image:\n      not: {pattern: \"debug\"}\nreport: value\n",
+            "match:\n  if: {properties: {_pod: {properties: {hostPID: {const: true}}, required: [hostPID]}}}\n  then:\n    properties:\n      securityContext:\n        properties:\n          runAsUser: {not: {const: 0}}\n",
+        )
+        .replace("{container} runs the debug image {value}", "{container} runs as root next to the host's processes");
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  hostPID: true\n  securityContext: {runAsUser: 0}\n  containers:\n  - name: a\n    image: registry.example.com/a:1.0.0\n  - name: b\n    image: registry.example.com/a:1.0.0\n    securityContext: {runAsUser: 1000}\n";
+    let d = repo(&[("p/x.yaml", &policy), ("pod.yaml", pod)]);
+    let r = cg(&[
+        "scan",
+        "--policy-dir",
+        &s(&d.path().join("p")),
+        "--only",
+        "no-root-with-host-pid",
+        "--format",
+        "json",
+        &s(&d.path().join("pod.yaml")),
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0]["message"],
+        "container \"a\" runs as root next to the host's processes"
+    );
+    // Inherited from the pod: the finding points at the pod's runAsUser.
+    assert_eq!(f[0]["line"], 6);
+}
+
+#[test]
+fn human_report_shows_suppressed_findings_on_request() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  hostPID: true  # cronguard-ignore host-pid: reviewed in SEC-142\n  containers:\n  - name: a\n    image: registry.example.com/a:1.0.0\n";
+    let d = repo(&[("pod.yaml", text)]);
+    let p = s(&d.path().join("pod.yaml"));
+    let r = cg(&["scan", "--only", "host-pid", &p]);
+    assert!(!r.stdout.contains("host-pid\n"), "{}", r.stdout);
+    let r = cg(&["scan", "--only", "host-pid", "--show-suppressed", &p]);
+    assert!(
+        r.stdout
+            .contains("suppressed (comment): reviewed in SEC-142"),
+        "{}",
+        r.stdout
+    );
+}
