@@ -59,6 +59,11 @@ pub struct Policy {
     pub report: Report,
     pub message: String,
     pub label: String,
+    /// The label of findings about something missing (a required property, a mapping that
+    /// fails as a whole), when it differs.
+    pub label_missing: Option<String>,
+    /// Template of the finding's fingerprint value (default: the offending scalar's text).
+    pub value: Option<String>,
     pub help: String,
     pub schema: Value,
     validator: jsonschema::Validator,
@@ -80,8 +85,22 @@ impl std::fmt::Debug for Policy {
 
 /// Keys a policy file may have.
 pub const KEYS: &[&str] = &[
-    "id", "category", "severity", "enabled", "attack", "summary", "docs", "target", "match",
-    "report", "message", "label", "help", "examples",
+    "id",
+    "category",
+    "severity",
+    "enabled",
+    "attack",
+    "summary",
+    "docs",
+    "target",
+    "match",
+    "report",
+    "message",
+    "label",
+    "label-missing",
+    "value",
+    "help",
+    "examples",
 ];
 
 /// The built-in policies, embedded in the binary (file name = rule id).
@@ -93,6 +112,7 @@ macro_rules! builtin {
 
 /// (id, text) of every file in policies/ (a test checks this list against the directory).
 pub static BUILTIN: &[(&str, &str)] = builtin![
+    "capabilities-not-dropped",
     "host-ipc",
     "host-network",
     "host-pid",
@@ -211,6 +231,10 @@ pub fn parse(path: &str, text: &str) -> Result<&'static Rule, FileError> {
     };
     let message = r.string(need("message")?, "message")?;
     let label = r.string(need("label")?, "label")?;
+    let label_missing = get("label-missing")
+        .map(|n| r.string(n, "label-missing"))
+        .transpose()?;
+    let value = get("value").map(|n| r.string(n, "value")).transpose()?;
     let help = r.string(need("help")?, "help")?;
     let match_node = need("match")?;
     let schema = r.doc.to_json(match_node);
@@ -255,6 +279,8 @@ pub fn parse(path: &str, text: &str) -> Result<&'static Rule, FileError> {
         report,
         message,
         label,
+        label_missing,
+        value,
         help,
         schema,
         validator,
@@ -484,7 +510,10 @@ impl Policy {
                 s
             };
             let message = fill(&self.message);
-            let mut f = if missing || !exact {
+            // A mapping that fails as a whole (a combinator over its properties) is, like a
+            // missing property, reported at its key.
+            let whole = missing || !exact || target.pointer(ptr).is_some_and(Value::is_object);
+            let mut f = if whole {
                 // Something is missing: point at the key of the mapping that lacks it; for
                 // the target itself (a container, a list item), at its `name`.
                 let key = if node == grafts[0].1 {
@@ -500,7 +529,13 @@ impl Policy {
                     _ => ctx.finding(rule, node, message),
                 }
             };
-            f.label = fill(&self.label);
+            f.label = fill(match (&self.label_missing, whole) {
+                (Some(l), true) => l,
+                _ => &self.label,
+            });
+            if let Some(v) = &self.value {
+                f.value = fill(v);
+            }
             out.push(f.with_help(fill(&self.help)));
         }
     }

@@ -590,7 +590,7 @@ fn policy_test_passes_on_the_builtin_policies() {
     assert!(!r.stdout.contains("FAIL"));
     let r = cg(&["policy", "test"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.contains("6 policies"), "{}", r.stdout);
+    assert!(r.stdout.contains("7 policies"), "{}", r.stdout);
 }
 
 #[test]

@@ -10,7 +10,6 @@ use crate::yaml::NodeId;
 
 pub static RULES: &[&Rule] = &[
     &HOSTPATH_WRITABLE,
-    &CAPABILITIES_NOT_DROPPED,
     &PRIVILEGE_ESCALATION_ALLOWED,
     &RUN_AS_ROOT,
     &RESOURCES_UNBOUNDED,
@@ -109,75 +108,6 @@ fn check_hostpath_writable(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
             out.push(f.with_help("add `readOnly: true` to the volumeMount, or use an emptyDir"));
         }
-    }
-}
-
-declare_rule! {
-    /// ## What it does
-    /// Flags containers whose `securityContext.capabilities.drop` does not contain `ALL`.
-    ///
-    /// ## Why is this bad?
-    /// Container runtimes grant a default set of capabilities (NET_RAW, CHOWN, SETUID,
-    /// DAC_OVERRIDE, ...). A job rarely needs any of them, and each one is a step in known
-    /// escapes and network attacks.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// securityContext: {}
-    /// ```
-    ///
-    /// ## Use instead
-    /// ```yaml
-    /// securityContext:
-    ///   capabilities: {drop: [ALL]}
-    /// ```
-    ///
-    /// ## References
-    /// - Pod Security Standards, Restricted: Capabilities
-    /// - Peers: Checkov CKV_K8S_37, Trivy KSV003. Ephemeral debug containers are included.
-    pub static CAPABILITIES_NOT_DROPPED = {
-        id: "capabilities-not-dropped",
-        category: PodSecurity,
-        severity: Low,
-        enabled: true,
-        attack: [],
-        summary: "a container does not drop all capabilities",
-        check: Check::Object(check_not_dropped),
-    }
-}
-
-fn check_not_dropped(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (_, c) in ctx.containers() {
-        let sc = ctx.doc.get(c.node, "securityContext");
-        let drop = sc.and_then(|s| ctx.doc.path(s, &["capabilities", "drop"]));
-        let drops_all = drop.is_some_and(|d| {
-            ctx.doc.seq(d).iter().any(|x| {
-                ctx.doc
-                    .str(*x)
-                    .is_some_and(|s| super::pod_security::normalize_cap(s) == "ALL")
-            })
-        });
-        if drops_all {
-            continue;
-        }
-        let at = drop.unwrap_or_else(|| anchor(ctx, *c, &["securityContext"]));
-        let mut f = ctx.finding(
-            &CAPABILITIES_NOT_DROPPED,
-            at,
-            format!(
-                "{} keeps the runtime's default capabilities",
-                ctx.container_name(c)
-            ),
-        );
-        f.value = String::new();
-        f.label = if drop.is_some() {
-            "drop list without ALL".into()
-        } else {
-            "no capabilities.drop: [ALL]".into()
-        };
-        out.push(
-            f.with_help("add `capabilities: {drop: [ALL]}` to the container's securityContext"),
-        );
     }
 }
 
