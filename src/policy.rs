@@ -67,6 +67,8 @@ pub struct Policy {
     pub help: String,
     pub schema: Value,
     validator: jsonschema::Validator,
+    /// Whether the schema mentions `_pod` (else container views skip building it).
+    needs_pod: bool,
     pub flagged: Vec<Example>,
     pub clean: Vec<Example>,
     /// The file it was read from (`policies/host-pid.yaml` for built-ins).
@@ -282,6 +284,7 @@ pub fn parse(path: &str, text: &str) -> Result<&'static Rule, FileError> {
         label_missing,
         value,
         help,
+        needs_pod: schema.to_string().contains("\"_pod\""),
         schema,
         validator,
         flagged,
@@ -405,7 +408,9 @@ fn container_view(
     if own.is_some() || inherited {
         obj.insert("securityContext".into(), Value::Object(sc));
     }
-    obj.insert("_pod".into(), pod_json.clone());
+    if !pod_json.is_null() {
+        obj.insert("_pod".into(), pod_json.clone());
+    }
     for (p, n) in pod_grafts {
         g.push((format!("/_pod{p}"), *n));
     }
@@ -470,7 +475,11 @@ impl Policy {
             }
             Target::Container => {
                 for pod in ctx.pods() {
-                    let (pv, pg) = pod_view(ctx.doc, pod);
+                    let (pv, pg) = if self.needs_pod {
+                        pod_view(ctx.doc, pod)
+                    } else {
+                        (Value::Null, Vec::new())
+                    };
                     for c in &pod.containers {
                         let (v, g) = container_view(ctx.doc, pod, &pv, &pg, *c);
                         self.eval(rule, ctx, &v, &g, Some(c), out);
