@@ -271,6 +271,33 @@ fn wrong_types_are_errors() {
     assert!(r.stderr.contains("key `fail-on` is written twice"));
     let r = config_error("rules: {enable: [host-pid}\n");
     assert!(r.stderr.contains("invalid YAML"), "{}", r.stderr);
+    let r = config_error("fail-on: high\n---\nfail-on: low\n");
+    assert!(
+        r.stderr
+            .contains("expected one YAML document, found several")
+    );
+    let r = config_error("rules: {severity: [host-pid]}\n");
+    assert!(
+        r.stderr
+            .contains("`rules.severity` must be a mapping of rule ids to severities")
+    );
+    let r = config_error("policy-dirs: [does-not-exist]\n");
+    assert!(
+        r.stderr.contains("cannot read policy directory"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_empty_config_file_changes_nothing() {
+    let d = repo(&[
+        (".cronguard.yaml", "# nothing yet\n"),
+        ("pod.yaml", HOST_PID_POD),
+    ]);
+    let r = cg(&["scan", "--format", "json", &s(d.path())]);
+    assert_eq!(r.code, 1);
+    assert!(has(&r, "host-pid"));
 }
 
 #[test]
