@@ -241,7 +241,10 @@ where
 pub fn options(c: &CommonArgs) -> Result<Options, Fatal> {
     crate::config_file::prepare(c, None, false)
         .map(|(o, _)| o)
-        .map_err(|e| Fatal(crate::config_file::error_text(&e)))
+        .map_err(|e| match e {
+            crate::config_file::ConfigError::File(f) => Fatal(f.render(false)),
+            crate::config_file::ConfigError::Other(m) => Fatal(m),
+        })
 }
 
 /// Gather the sources named on the command line.
