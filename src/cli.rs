@@ -54,6 +54,20 @@ pub enum Command {
     /// Baseline files: accepted findings that later scans suppress
     #[command(subcommand)]
     Baseline(crate::history::cmd::BaselineCommand),
+    /// Declarative policies (see docs/policies.md)
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run each policy file's own examples: flagged must be reported, clean must not
+    Test {
+        /// Directory of policy files (default: the built-in policies)
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -76,6 +90,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Args, Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches are booleans
 pub struct CommonArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -89,9 +104,9 @@ pub struct CommonArgs {
     /// Rules or categories to disable (comma-separated ids, categories, or `all`)
     #[arg(long, value_name = "LIST")]
     pub disable: Vec<String>,
-    /// Exit 1 when a finding has at least this severity
-    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit 1 when a finding has at least this severity [default: high, or the config file's]
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
     /// Only scan files matching this glob (repeatable)
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
@@ -119,6 +134,18 @@ pub struct CommonArgs {
     /// Append a markdown job summary to FILE (e.g. "$GITHUB_STEP_SUMMARY")
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    /// Config file [default: the nearest .cronguard.yaml from the first path up to the repository root]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Add the declarative policies of this directory (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub policy_dir: Vec<PathBuf>,
+    /// Ignore cronguard-ignore comments and cronguard.io/ignore annotations
+    #[arg(long)]
+    pub no_inline_suppressions: bool,
 }
 
 #[derive(Args, Debug)]
@@ -218,6 +245,9 @@ where
         Command::Diff(a) => crate::history::cmd::diff(&a, io),
         Command::History(a) => crate::history::cmd::history(&a, io),
         Command::Baseline(b) => crate::history::cmd::baseline(&b, io),
+        Command::Policy {
+            command: PolicyCommand::Test { dir },
+        } => crate::config_file::cmd_policy_test(dir.as_deref(), io),
     };
     match result {
         Ok(code) => code,
@@ -231,23 +261,23 @@ where
     }
 }
 
-/// Build scan options from the common arguments.
+/// Build scan options from the common arguments (and `--config`, if given; no discovery).
 pub fn options(c: &CommonArgs) -> Result<Options, Fatal> {
-    let mut opts = Options::default();
-    if !c.only.is_empty() {
-        opts.selection.apply_list("all", false)?;
-        for list in &c.only {
-            opts.selection.apply_list(list, true)?;
-        }
-    }
-    for list in &c.enable {
-        opts.selection.apply_list(list, true)?;
-    }
-    for list in &c.disable {
-        opts.selection.apply_list(list, false)?;
-    }
-    opts.read_limits.max_file_bytes = c.max_file_size;
-    Ok(opts)
+    crate::config_file::prepare(c, None, false)
+        .map(|(o, _)| o)
+        .map_err(|e| match e {
+            crate::config_file::ConfigError::File(f) => Fatal(f.render(false)),
+            crate::config_file::ConfigError::Other(m) => Fatal(m),
+        })
+}
+
+/// Options and arguments with the config file applied: the one named by `--config`, else
+/// the nearest `.cronguard.yaml` from `start` up to the repository root.
+pub fn configured(c: &CommonArgs, start: &std::path::Path) -> Result<(Options, CommonArgs), Fatal> {
+    crate::config_file::prepare(c, Some(start), true).map_err(|e| match e {
+        crate::config_file::ConfigError::File(f) => Fatal(f.render(false)),
+        crate::config_file::ConfigError::Other(m) => Fatal(m),
+    })
 }
 
 /// Gather the sources named on the command line.
@@ -358,10 +388,11 @@ pub fn finish_with(
         }
     }
     io.stdout.flush()?;
+    let fail_on = c.fail_on.unwrap_or(Severity::High);
     let failing = o
         .findings
         .iter()
-        .any(|f| f.suppressed.is_none() && f.severity >= c.fail_on);
+        .any(|f| f.suppressed.is_none() && f.severity >= fail_on);
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
@@ -369,22 +400,29 @@ fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
     if a.git.new_only || a.git.base.is_some() {
         return crate::history::cmd::scan_new_only(a, io);
     }
-    let opts = options(&a.common)?;
-    let (sources, skipped) = gather(&a.paths, &a.common, io)?;
-    let mut outcome = with_threads(a.common.threads, || scan::scan(&sources, &opts))?;
+    let first = a.paths.first().filter(|p| p.as_os_str() != "-");
+    let (opts, common) =
+        match crate::config_file::prepare(&a.common, first.map(PathBuf::as_path), true) {
+            Ok(x) => x,
+            Err(e) => return crate::config_file::report_error(&e, io),
+        };
+    let (sources, skipped) = gather(&a.paths, &common, io)?;
+    let mut outcome = with_threads(common.threads, || scan::scan(&sources, &opts))?;
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();
     crate::history::cmd::apply_baseline(a.git.baseline.as_deref(), &mut outcome, None, io)?;
-    let workloads = a
-        .common
+    let workloads = common
         .summary
         .as_ref()
         .map(|_| report::github::inventory(&sources, &opts));
-    finish_with(&outcome, &a.common, io, workloads, None)
+    finish_with(&outcome, &common, io, workloads, None)
 }
 
 fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {
-    let opts = options(&a.common)?;
+    let (opts, common) = match crate::config_file::prepare(&a.common, None, false) {
+        Ok(x) => x,
+        Err(e) => return crate::config_file::report_error(&e, io),
+    };
     let dir = match &a.manifests {
         Some(d) => d.clone(),
         None => crate::node::manifest_dir(a.kubelet_config.as_deref())?,
@@ -415,17 +453,19 @@ fn cmd_node(a: &NodeArgs, io: &mut Io) -> Result<i32, Fatal> {
         None => None,
     };
     let node = crate::node::NodeOptions {
-        expected: a.expect.clone(),
+        expected: if a.expect.is_empty() {
+            opts.settings.expected_static_pods.clone()
+        } else {
+            a.expect.clone()
+        },
         baseline,
     };
     if a.watch {
         crate::node::watch(&dir, &opts, &node, io.stdout, a.max_events)?;
         return Ok(EXIT_CLEAN);
     }
-    let outcome = with_threads(a.common.threads, || {
-        crate::node::scan_dir(&dir, &opts, &node)
-    })??;
-    finish(&outcome, &a.common, io)
+    let outcome = with_threads(common.threads, || crate::node::scan_dir(&dir, &opts, &node))??;
+    finish(&outcome, &common, io)
 }
 
 fn cmd_rules(io: &mut Io) -> Result<(), Fatal> {

@@ -67,8 +67,17 @@ impl RuleSelection {
 
     /// Apply a comma-separated list of rule ids, categories or `all`.
     pub fn apply_list(&mut self, list: &str, enable: bool) -> Result<(), String> {
+        self.apply_list_in(list, enable, crate::rules::registry())
+    }
+
+    /// [`Self::apply_list`] over `rules` (the registry plus loaded user policies).
+    pub fn apply_list_in(
+        &mut self,
+        list: &str,
+        enable: bool,
+        rules: &[&'static crate::rules::Rule],
+    ) -> Result<(), String> {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let rules = crate::rules::registry();
             let matched: Vec<&'static str> = if item == "all" {
                 rules.iter().map(|r| r.id).collect()
             } else if let Some(cat) = crate::rules::Category::ALL
@@ -80,7 +89,7 @@ impl RuleSelection {
                     .filter(|r| r.category == *cat)
                     .map(|r| r.id)
                     .collect()
-            } else if let Some(r) = crate::rules::find(item) {
+            } else if let Some(r) = rules.iter().find(|r| r.id == item) {
                 vec![r.id]
             } else {
                 let hint = crate::util::closest(item, rules.iter().map(|r| r.id))

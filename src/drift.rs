@@ -1703,6 +1703,7 @@ fn check_embedded(path: &Arc<str>, sub: &str, ns: Option<&str>, opts: &Options) 
     let index = Index::default();
     let enabled: Vec<&Rule> = rules::registry()
         .iter()
+        .chain(&opts.extra_rules)
         .copied()
         .filter(|r| opts.selection.is_enabled(r))
         .collect();
@@ -1726,9 +1727,7 @@ fn check_embedded(path: &Arc<str>, sub: &str, ns: Option<&str>, opts: &Options) 
                 settings: &opts.settings,
             };
             for r in &enabled {
-                if let Check::Object(check) = r.check {
-                    check(&ctx, &mut findings);
-                }
+                r.check.run(r, &ctx, &mut findings);
             }
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod drift;
 pub mod finding;
 pub mod history;
@@ -15,12 +16,15 @@ pub mod image;
 pub mod index;
 pub mod k8s;
 pub mod node;
+pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod schedule;
 pub mod shell;
 pub mod source;
+pub mod spanned;
+pub mod suppress;
 pub mod unicode;
 pub mod util;
 pub mod yaml;

@@ -8,7 +8,7 @@ use crate::config::{RuleSelection, Settings};
 use crate::finding::Finding;
 use crate::index::{INDEXED_KINDS, Index};
 use crate::k8s::{self, NotAnObject};
-use crate::rules::{self, Check, Ctx};
+use crate::rules::{self, Ctx};
 use crate::source::{ReadLimits, Skipped, Source, read_text};
 use crate::yaml::{self, Limits, LineIndex};
 use rayon::prelude::*;
@@ -22,6 +22,10 @@ pub struct Options {
     pub selection: RuleSelection,
     pub yaml_limits: Limits,
     pub read_limits: ReadLimits,
+    /// Rules from user policy directories (besides the registry).
+    pub extra_rules: Vec<&'static rules::Rule>,
+    /// Ignore inline suppressions (`--no-inline-suppressions`).
+    pub no_inline_suppressions: bool,
 }
 
 /// Counts for the summary.
@@ -134,8 +138,9 @@ pub fn scan_text(
             reason,
         });
     }
-    let enabled: Vec<&rules::Rule> = rules::registry()
+    let enabled: Vec<&'static rules::Rule> = rules::registry()
         .iter()
+        .chain(&opts.extra_rules)
         .copied()
         .filter(|r| opts.selection.is_enabled(r))
         .collect();
@@ -173,11 +178,14 @@ pub fn scan_text(
                 settings: &opts.settings,
             };
             for rule in &enabled {
-                if let Check::Object(check) = rule.check {
-                    check(&ctx, &mut findings);
-                }
+                rule.check.run(rule, &ctx, &mut findings);
             }
         }
+    }
+    if !opts.no_inline_suppressions {
+        let known =
+            |id: &str| rules::find(id).is_some() || opts.extra_rules.iter().any(|r| r.id == id);
+        crate::suppress::apply(path, text, &loaded, &enabled, &known, &mut findings);
     }
     if findings.is_empty() {
         return;

@@ -4,7 +4,7 @@
 
 use cronguard::config::RuleSelection;
 use cronguard::report::human::{Style, render_finding_in};
-use cronguard::rules::{self, Check, Rule};
+use cronguard::rules::{self, Rule};
 use cronguard::scan::{self, Options, Outcome};
 use cronguard::source::{Data, Source};
 use std::path::{Path, PathBuf};
@@ -109,7 +109,7 @@ fn object_rules() -> Vec<&'static Rule> {
     rules::registry()
         .iter()
         .copied()
-        .filter(|r| matches!(r.check, Check::Object(_)))
+        .filter(|r| r.check.scans_files())
         .collect()
 }
 

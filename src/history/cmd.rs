@@ -111,23 +111,24 @@ fn print_stats(io: &mut Io, s: &super::RunStats) -> Result<(), Fatal> {
 
 /// `cronguard diff`.
 pub fn diff(a: &DiffArgs, io: &mut Io) -> Result<i32, Fatal> {
-    let opts = cli::options(&a.common)?;
+    let dir = a.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let (opts, common) = cli::configured(&a.common, &dir)?;
     let head = match (&a.head, a.staged) {
         (Some(r), _) => HeadSpec::Rev(r.clone()),
         (None, true) => HeadSpec::Staged,
         (None, false) => HeadSpec::WorkTree,
     };
     let req = DiffRequest {
-        dir: a.repo.clone().unwrap_or_else(|| PathBuf::from(".")),
+        dir,
         paths: a.paths.clone(),
         base: a.base.clone(),
         head,
         new_only: a.new_only,
         scan_mode: false,
         github_base_ref: github_base_ref(),
-        discovery: discovery(&a.common),
+        discovery: discovery(&common),
     };
-    let mut report = cli::with_threads(a.common.threads, || super::diff(&req, &opts))??;
+    let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     if a.stats {
         print_stats(io, &report.stats)?;
     }
@@ -146,7 +147,7 @@ pub fn diff(a: &DiffArgs, io: &mut Io) -> Result<i32, Fatal> {
         .iter()
         .filter(|f| crate::report::github::is_change(f))
         .collect();
-    cli::finish_with(&report.outcome, &a.common, io, None, Some(changes))
+    cli::finish_with(&report.outcome, &common, io, None, Some(changes))
 }
 
 /// `cronguard scan --base REV --new-only` (the working tree against a revision).
@@ -161,7 +162,6 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
             "--new-only compares with git: it cannot read stdin".into(),
         ));
     }
-    let opts = cli::options(&a.common)?;
     // The repository of the first PATH (the current directory's when none).
     let dir = a.paths.first().map_or_else(
         || PathBuf::from("."),
@@ -175,6 +175,7 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
             }
         },
     );
+    let (opts, common) = cli::configured(&a.common, &dir)?;
     let paths = a
         .paths
         .iter()
@@ -188,11 +189,11 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
         new_only: true,
         scan_mode: true,
         github_base_ref: github_base_ref(),
-        discovery: discovery(&a.common),
+        discovery: discovery(&common),
     };
-    let mut report = cli::with_threads(a.common.threads, || super::diff(&req, &opts))??;
+    let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     apply_baseline(a.git.baseline.as_deref(), &mut report.outcome, None, io)?;
-    cli::finish(&report.outcome, &a.common, io)
+    cli::finish(&report.outcome, &common, io)
 }
 
 /// Apply `--baseline FILE`: suppress matching findings; note stale entries on stderr.

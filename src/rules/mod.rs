@@ -78,8 +78,30 @@ impl Category {
 pub enum Check {
     /// One Kubernetes object (with its workload view, when it has one).
     Object(fn(&Ctx, &mut Vec<Finding>)),
+    /// A declarative policy (policies/*.yaml or a user's policy directory).
+    Policy(&'static crate::policy::Policy),
+    /// Reported by the scan pipeline for a file as a whole (inline suppressions); it runs on
+    /// fixtures like an object rule.
+    Pipeline,
     /// Reported by another part of the pipeline (git history, node scan, drift, loader).
     External,
+}
+
+impl Check {
+    /// Run a per-object check (code or policy) of `rule` on one object.
+    pub fn run(&self, rule: &Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
+        match self {
+            Check::Object(check) => check(ctx, out),
+            Check::Policy(p) => p.check(rule, ctx, out),
+            Check::Pipeline | Check::External => {}
+        }
+    }
+
+    /// Whether scanning a manifest file produces this rule's findings (so it has fixtures
+    /// under testdata/rules/<id>/ and a snapshot).
+    pub fn scans_files(&self) -> bool {
+        matches!(self, Check::Object(_) | Check::Policy(_) | Check::Pipeline)
+    }
 }
 
 pub struct Rule {
@@ -136,6 +158,7 @@ pub fn registry() -> &'static [&'static Rule] {
     ALL.get_or_init(|| {
         let mut v: Vec<&'static Rule> = Vec::new();
         v.extend_from_slice(schedule::RULES);
+        v.extend(crate::policy::builtin_rules());
         v.extend_from_slice(pod_security::RULES);
         v.extend_from_slice(pod_hardening::RULES);
         v.extend_from_slice(job::RULES);
@@ -148,6 +171,7 @@ pub fn registry() -> &'static [&'static Rule] {
         v.extend_from_slice(schema::RULES);
         v.extend_from_slice(change::RULES);
         v.extend_from_slice(crate::drift::RULES);
+        v.extend_from_slice(crate::suppress::RULES);
         v
     })
 }
@@ -325,7 +349,7 @@ pub struct Effective {
 
 /// Fields of a container's securityContext that the pod-level securityContext provides
 /// when the container does not set them (the kubelet's merge).
-const POD_INHERITED: &[&str] = &[
+pub const POD_INHERITED: &[&str] = &[
     "runAsUser",
     "runAsGroup",
     "runAsNonRoot",

@@ -1,4 +1,7 @@
 //! pod-security: what lets a pod (and whoever controls its command) reach the node.
+//!
+//! privileged-container, host-pid, host-ipc and host-network are declarative policies
+//! (policies/*.yaml).
 
 use super::{Check, Ctx, Rule, effective, normalize_path};
 use crate::declare_rule;
@@ -7,10 +10,6 @@ use crate::k8s::ContainerRef;
 use crate::yaml::NodeId;
 
 pub static RULES: &[&Rule] = &[
-    &PRIVILEGED_CONTAINER,
-    &HOST_PID,
-    &HOST_IPC,
-    &HOST_NETWORK,
     &HOSTPATH_SENSITIVE,
     &CONTAINER_RUNTIME_SOCKET,
     &CAPABILITIES_DANGEROUS,
@@ -19,187 +18,6 @@ pub static RULES: &[&Rule] = &[
     &PROC_MOUNT_UNMASKED,
     &HOST_PROCESS,
 ];
-
-declare_rule! {
-    /// ## What it does
-    /// Flags containers (including init and ephemeral containers) whose effective
-    /// `securityContext.privileged` is true.
-    ///
-    /// ## Why is this bad?
-    /// A privileged container has every capability and every host device; escaping to the node
-    /// is one `mount` or `nsenter` away (MITRE ATT&CK T1611, Escape to Host). On a CronJob it
-    /// does so again on every run, which is persistence with root on the node.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// containers:
-    /// - name: job
-    ///   image: alpine:3.20
-    ///   securityContext:
-    ///     privileged: true
-    /// ```
-    ///
-    /// ## Use instead
-    /// ```yaml
-    ///   securityContext:
-    ///     privileged: false
-    ///     allowPrivilegeEscalation: false
-    ///     capabilities: {drop: [ALL]}
-    /// ```
-    ///
-    /// ## References
-    /// - Pod Security Standards, Baseline: Privileged Containers
-    /// - Peers: Checkov CKV_K8S_16, Trivy KSV017, Kubescape C-0057, kube-linter privileged-container.
-    ///   cronguard also reads YAML 1.1 booleans (`privileged: yes`) the way the API server does.
-    pub static PRIVILEGED_CONTAINER = {
-        id: "privileged-container",
-        category: PodSecurity,
-        severity: Critical,
-        enabled: true,
-        attack: ["T1611"],
-        summary: "a container runs privileged",
-        check: Check::Object(check_privileged),
-    }
-}
-
-fn check_privileged(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pod, c) in ctx.containers() {
-        if let Some(e) = effective(ctx.doc, pod, c, "privileged")
-            && ctx.doc.as_bool(e.value) == Some(true)
-        {
-            let mut f = ctx.finding_on_key(
-                &PRIVILEGED_CONTAINER,
-                e.key,
-                e.value,
-                format!("{} runs privileged", ctx.container_name(c)),
-            );
-            f.label = "privileged: full access to the node's devices and kernel".into();
-            out.push(f.with_help(
-                "remove `privileged: true`; grant only the specific capability the job needs, if any",
-            ));
-        }
-    }
-}
-
-/// Shared check for the three host-namespace booleans.
-fn host_namespace(
-    ctx: &Ctx,
-    out: &mut Vec<Finding>,
-    rule: &Rule,
-    field: &str,
-    what: &str,
-    help: &str,
-) {
-    for pod in ctx.pods() {
-        if let Some((k, v)) = pod.entry(ctx.doc, field)
-            && ctx.doc.as_bool(v) == Some(true)
-        {
-            let mut f = ctx.finding_on_key(rule, k, v, format!("the pod shares the node's {what}"));
-            f.label = format!("{field}: true");
-            out.push(f.with_help(help.to_string()));
-        }
-    }
-}
-
-declare_rule! {
-    /// ## What it does
-    /// Flags pods with `hostPID: true`.
-    ///
-    /// ## Why is this bad?
-    /// The pod sees every process on the node; with root it can `nsenter -t 1` into the host's
-    /// namespaces, read other pods' environment through `/proc`, and kill or trace processes
-    /// (MITRE ATT&CK T1611).
-    ///
-    /// ## Example
-    /// ```yaml
-    /// spec:
-    ///   hostPID: true
-    /// ```
-    ///
-    /// ## Use instead
-    /// Remove `hostPID` (it defaults to false).
-    ///
-    /// ## References
-    /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_17, Trivy KSV010, Kubescape C-0038. cronguard reads the
-    ///   field wherever a pod is defined (CronJob job templates, Argo workflow specs and their
-    ///   templates) and YAML 1.1 booleans (`hostPID: yes`) the way the API server does.
-    pub static HOST_PID = {
-        id: "host-pid",
-        category: PodSecurity,
-        severity: High,
-        enabled: true,
-        attack: ["T1611"],
-        summary: "the pod shares the node's process namespace",
-        check: Check::Object(|ctx, out| host_namespace(ctx, out, &HOST_PID, "hostPID", "process namespace (hostPID)", "remove `hostPID: true`")),
-    }
-}
-
-declare_rule! {
-    /// ## What it does
-    /// Flags pods with `hostIPC: true`.
-    ///
-    /// ## Why is this bad?
-    /// The pod shares the node's System V IPC and POSIX shared memory: it can read or tamper
-    /// with shared memory of host processes and other pods (MITRE ATT&CK T1611).
-    ///
-    /// ## Example
-    /// ```yaml
-    /// spec:
-    ///   hostIPC: true
-    /// ```
-    ///
-    /// ## Use instead
-    /// Remove `hostIPC` (it defaults to false).
-    ///
-    /// ## References
-    /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_18, Trivy KSV008. As for `host-pid`, cronguard reads every
-    ///   workload kind's pod (Argo included) and YAML 1.1 booleans.
-    pub static HOST_IPC = {
-        id: "host-ipc",
-        category: PodSecurity,
-        severity: High,
-        enabled: true,
-        attack: ["T1611"],
-        summary: "the pod shares the node's IPC namespace",
-        check: Check::Object(|ctx, out| host_namespace(ctx, out, &HOST_IPC, "hostIPC", "IPC namespace (hostIPC)", "remove `hostIPC: true`")),
-    }
-}
-
-declare_rule! {
-    /// ## What it does
-    /// Flags pods with `hostNetwork: true`.
-    ///
-    /// ## Why is this bad?
-    /// The pod uses the node's network stack: it can sniff or intercept node traffic, reach
-    /// services bound to the node's localhost (kubelet, etcd on control-plane nodes), and bypass
-    /// NetworkPolicies (MITRE ATT&CK T1557, Adversary-in-the-Middle).
-    ///
-    /// ## Example
-    /// ```yaml
-    /// spec:
-    ///   hostNetwork: true
-    /// ```
-    ///
-    /// ## Use instead
-    /// Remove `hostNetwork`; expose what the job needs through a Service.
-    ///
-    /// ## References
-    /// - Pod Security Standards, Baseline: Host Namespaces
-    /// - Peers: Checkov CKV_K8S_19, Trivy KSV009, Kubescape C-0041. As for `host-pid`,
-    ///   cronguard reads every workload kind's pod (Argo included) and YAML 1.1 booleans;
-    ///   static control-plane pods get their documented allowance in `cronguard node`.
-    pub static HOST_NETWORK = {
-        id: "host-network",
-        category: PodSecurity,
-        severity: High,
-        enabled: true,
-        attack: ["T1557"],
-        summary: "the pod shares the node's network namespace",
-        check: Check::Object(|ctx, out| host_namespace(ctx, out, &HOST_NETWORK, "hostNetwork", "network namespace (hostNetwork)", "remove `hostNetwork: true`; reach what the job needs through a Service")),
-    }
-}
 
 /// Host paths whose mount gives the node away (the path and everything below it, unless
 /// marked as exact).
@@ -938,16 +756,6 @@ fn check_host_process(ctx: &Ctx, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::testing::run;
-
-    #[test]
-    fn privileged_merges_and_reads_yaml11() {
-        let f = run(
-            "privileged-container",
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {privileged: yes}\n  - name: b\n    image: x\n    securityContext: {privileged: \"true\"}\n",
-        );
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "container \"a\" runs privileged");
-    }
 
     #[test]
     fn hostpath_normalised_and_sockets_are_separate() {
