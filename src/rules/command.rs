@@ -698,6 +698,36 @@ impl<'a, 'c> Analyser<'a, 'c> {
                 }
             }
         }
+        // `args` alone go to the image's entrypoint; `args: [-c, SCRIPT]` only makes sense
+        // for a shell entrypoint, so read it as one.
+        if doc.get(c, "command").is_none()
+            && let Some(first) = argv.first()
+            && first.text.starts_with('-')
+            && !first.text.starts_with("--")
+            && first.text[1..].contains('c')
+            && argv.len() > 1
+        {
+            let mut sh = first.clone();
+            sh.text = "sh".into();
+            argv.insert(0, sh);
+        }
+        // An Argo Workflows `script` template: `source` is the program's code.
+        if let Some(src) = doc.get(c, "source")
+            && let Some(code) = doc.str(src)
+        {
+            let prog = argv.first().map_or("sh", |a| basename(&a.text)).to_string();
+            let arg = Arg {
+                text: code.to_string(),
+                loc: Loc::Node(src),
+                raw: String::new(),
+                dynamic: false,
+            };
+            if let Some(lang) = interpreter(&prog) {
+                self.inline_code(lang, &arg, None, 1);
+            } else if is_shell(&prog) || argv.is_empty() {
+                self.shell_script(&arg, None, 1);
+            }
+        }
         if !argv.is_empty() {
             self.exec(argv, None, None, 0);
         }
