@@ -1029,7 +1029,12 @@ impl<'a, 'c> Analyser<'a, 'c> {
             entry,
             trigger: a.loc.clone(),
         };
-        self.add_script(text, origin, None, depth);
+        // A `#!` line naming an interpreter makes the file code of that language.
+        if let Some(lang) = shebang_interpreter(&text) {
+            self.add_code(text, origin, lang, None, depth);
+        } else {
+            self.add_script(text, origin, None, depth);
+        }
     }
 
     fn add_script(&mut self, text: String, origin: Origin<'a>, root: Option<&str>, depth: usize) {
@@ -1118,13 +1123,35 @@ impl<'a, 'c> Analyser<'a, 'c> {
             },
             Loc::Script(s, r) => self.nested_origin(*s, r.clone(), &a.text),
         };
+        self.add_code(a.text.clone(), origin, lang, root, depth);
+    }
+
+    /// Interpreter code from `origin`: string-level checks, string literals as shell.
+    fn add_code(
+        &mut self,
+        text: String,
+        origin: Origin<'a>,
+        lang: &'static str,
+        root: Option<&str>,
+        depth: usize,
+    ) {
+        if depth > MAX_NESTING || self.scripts.len() >= MAX_SCRIPTS {
+            return;
+        }
         self.scripts.push(Script {
-            text: a.text.clone(),
+            text,
             origin,
             parsed: Parsed::default(),
         });
         let sid = self.scripts.len() - 1;
         code_checks(self, sid, lang);
+        let code = self.scripts[sid].text.clone();
+        let a = Arg {
+            text: code,
+            loc: Loc::Script(sid, 0..0),
+            raw: String::new(),
+            dynamic: false,
+        };
         let runs_commands = [
             "system",
             "popen",
@@ -1279,6 +1306,17 @@ impl<'a, 'c> Analyser<'a, 'c> {
 
 // ---------------------------------------------------------------------------------------
 // Classes of programs.
+
+/// The interpreter a `#!` line names (`#!/usr/bin/env python3` → python), if not a shell.
+fn shebang_interpreter(text: &str) -> Option<&'static str> {
+    let line = text.strip_prefix("#!")?.lines().next()?;
+    let mut words = line.split_whitespace();
+    let mut prog = basename(words.next()?);
+    if prog == "env" {
+        prog = words.find(|w| !w.starts_with('-'))?;
+    }
+    interpreter(basename(prog))
+}
 
 /// A path as seen inside `chroot root`.
 fn resolve_path(p: &str, root: Option<&str>) -> String {
@@ -2747,6 +2785,17 @@ fn run(ctx: &Ctx, out: &mut Vec<Finding>, rule: &'static Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shebangs_name_interpreters() {
+        assert_eq!(
+            shebang_interpreter("#!/usr/bin/env python3\nimport os"),
+            Some("python")
+        );
+        assert_eq!(shebang_interpreter("#!/usr/bin/perl -w\n"), Some("perl"));
+        assert_eq!(shebang_interpreter("#!/bin/sh\n"), None);
+        assert_eq!(shebang_interpreter("echo hi"), None);
+    }
 
     #[test]
     fn kubelet_expansion_replaces_known_variables_only() {
