@@ -919,6 +919,17 @@ impl<'a, 'c> Analyser<'a, 'c> {
             if let Some(a) = argv.get(1).cloned() {
                 self.script_file(&a, root.as_deref(), depth + 1);
             }
+        } else if prog == "eval" && argv.len() > 1 {
+            // eval runs its arguments, joined by spaces, as a script.
+            let mut code = argv[1].clone();
+            if argv.len() > 2 {
+                code.text = argv[1..]
+                    .iter()
+                    .map(|a| a.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            self.shell_script(&code, root.as_deref(), depth + 1);
         }
     }
 
