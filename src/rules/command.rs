@@ -259,9 +259,10 @@ declare_rule! {
     /// ## What it does
     /// Flags Kubernetes API abuse from the job: `kubectl`/`oc` creating bindings, roles,
     /// tokens, pods, jobs or cronjobs (`create`, `run`), reading secrets (`get`/`describe
-    /// secret`), `exec`/`debug` into other workloads, explicit use of the mounted service
+    /// secret`), `debug node/...`, patching bindings, explicit use of the mounted service
     /// account token, and raw HTTP calls to the API server for secrets, bindings or
-    /// workloads. Read-only calls like `kubectl get pods` are not flagged.
+    /// workloads. Read-only calls like `kubectl get pods` are not flagged, nor is `kubectl
+    /// exec` (backup jobs use it; what it runs is not visible here).
     ///
     /// ## Why is this bad?
     /// A scheduled job that creates bindings or workloads is a foothold that re-grants itself
@@ -698,6 +699,36 @@ impl<'a, 'c> Analyser<'a, 'c> {
                 }
             }
         }
+        // `args` alone go to the image's entrypoint; `args: [-c, SCRIPT]` only makes sense
+        // for a shell entrypoint, so read it as one.
+        if doc.get(c, "command").is_none()
+            && let Some(first) = argv.first()
+            && first.text.starts_with('-')
+            && !first.text.starts_with("--")
+            && first.text[1..].contains('c')
+            && argv.len() > 1
+        {
+            let mut sh = first.clone();
+            sh.text = "sh".into();
+            argv.insert(0, sh);
+        }
+        // An Argo Workflows `script` template: `source` is the program's code.
+        if let Some(src) = doc.get(c, "source")
+            && let Some(code) = doc.str(src)
+        {
+            let prog = argv.first().map_or("sh", |a| basename(&a.text)).to_string();
+            let arg = Arg {
+                text: code.to_string(),
+                loc: Loc::Node(src),
+                raw: String::new(),
+                dynamic: false,
+            };
+            if let Some(lang) = interpreter(&prog) {
+                self.inline_code(lang, &arg, None, 1);
+            } else if is_shell(&prog) || argv.is_empty() {
+                self.shell_script(&arg, None, 1);
+            }
+        }
         if !argv.is_empty() {
             self.exec(argv, None, None, 0);
         }
@@ -889,6 +920,17 @@ impl<'a, 'c> Analyser<'a, 'c> {
             if let Some(a) = argv.get(1).cloned() {
                 self.script_file(&a, root.as_deref(), depth + 1);
             }
+        } else if prog == "eval" && argv.len() > 1 {
+            // eval runs its arguments, joined by spaces, as a script.
+            let mut code = argv[1].clone();
+            if argv.len() > 2 {
+                code.text = argv[1..]
+                    .iter()
+                    .map(|a| a.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            self.shell_script(&code, root.as_deref(), depth + 1);
         }
     }
 
@@ -999,7 +1041,12 @@ impl<'a, 'c> Analyser<'a, 'c> {
             entry,
             trigger: a.loc.clone(),
         };
-        self.add_script(text, origin, None, depth);
+        // A `#!` line naming an interpreter makes the file code of that language.
+        if let Some(lang) = shebang_interpreter(&text) {
+            self.add_code(text, origin, lang, None, depth);
+        } else {
+            self.add_script(text, origin, None, depth);
+        }
     }
 
     fn add_script(&mut self, text: String, origin: Origin<'a>, root: Option<&str>, depth: usize) {
@@ -1088,13 +1135,35 @@ impl<'a, 'c> Analyser<'a, 'c> {
             },
             Loc::Script(s, r) => self.nested_origin(*s, r.clone(), &a.text),
         };
+        self.add_code(a.text.clone(), origin, lang, root, depth);
+    }
+
+    /// Interpreter code from `origin`: string-level checks, string literals as shell.
+    fn add_code(
+        &mut self,
+        text: String,
+        origin: Origin<'a>,
+        lang: &'static str,
+        root: Option<&str>,
+        depth: usize,
+    ) {
+        if depth > MAX_NESTING || self.scripts.len() >= MAX_SCRIPTS {
+            return;
+        }
         self.scripts.push(Script {
-            text: a.text.clone(),
+            text,
             origin,
             parsed: Parsed::default(),
         });
         let sid = self.scripts.len() - 1;
         code_checks(self, sid, lang);
+        let code = self.scripts[sid].text.clone();
+        let a = Arg {
+            text: code,
+            loc: Loc::Script(sid, 0..0),
+            raw: String::new(),
+            dynamic: false,
+        };
         let runs_commands = [
             "system",
             "popen",
@@ -1249,6 +1318,17 @@ impl<'a, 'c> Analyser<'a, 'c> {
 
 // ---------------------------------------------------------------------------------------
 // Classes of programs.
+
+/// The interpreter a `#!` line names (`#!/usr/bin/env python3` → python), if not a shell.
+fn shebang_interpreter(text: &str) -> Option<&'static str> {
+    let line = text.strip_prefix("#!")?.lines().next()?;
+    let mut words = line.split_whitespace();
+    let mut prog = basename(words.next()?);
+    if prog == "env" {
+        prog = words.find(|w| !w.starts_with('-'))?;
+    }
+    interpreter(basename(prog))
+}
 
 /// A path as seen inside `chroot root`.
 fn resolve_path(p: &str, root: Option<&str>) -> String {
@@ -1855,8 +1935,9 @@ impl Analyser<'_, '_> {
                     .iter()
                     .find(|r| matches!(**r, "secret" | "secrets"))
                     .map(|_| "reads secrets".to_string()),
-                "exec" | "debug" | "attach" | "cp" => {
-                    Some(format!("uses `{verb}` into other workloads"))
+                // `debug node/...` starts a privileged pod on a node.
+                "debug" if res.starts_with("node/") || res.starts_with("nodes/") => {
+                    Some("starts a debug pod on a node".to_string())
                 }
                 "patch" | "replace" | "set" | "apply" => res_list
                     .iter()
@@ -1921,7 +2002,7 @@ impl Analyser<'_, '_> {
 
         // Evasion.
         let evasion: Option<(Loc, String)> = match prog.as_str() {
-            "history" if args.iter().any(|a| a.text == "-c" || a.text == "-w") => {
+            "history" if args.iter().any(|a| a.text == "-c") => {
                 Some((loc.clone(), "history -c".into()))
             }
             "unset" => args
@@ -2717,6 +2798,17 @@ fn run(ctx: &Ctx, out: &mut Vec<Finding>, rule: &'static Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shebangs_name_interpreters() {
+        assert_eq!(
+            shebang_interpreter("#!/usr/bin/env python3\nimport os"),
+            Some("python")
+        );
+        assert_eq!(shebang_interpreter("#!/usr/bin/perl -w\n"), Some("perl"));
+        assert_eq!(shebang_interpreter("#!/bin/sh\n"), None);
+        assert_eq!(shebang_interpreter("echo hi"), None);
+    }
 
     #[test]
     fn kubelet_expansion_replaces_known_variables_only() {
