@@ -146,7 +146,8 @@ fn events_between(
                         || t(&oc.source) != t(&c.source)
                     {
                         let show = |v: &Option<facts::Valued>| {
-                            v.as_ref().map_or(String::new(), |v| v.text.clone())
+                            v.as_ref()
+                                .map_or(String::new(), |v| super::changes::redact(&v.text))
                         };
                         ev.push((
                             "command",
