@@ -384,6 +384,13 @@ fn head_revision_and_path_filters() {
         "{f:?}"
     );
     assert!(f.iter().all(|(_, p, _)| p == "a/c.yaml"), "{f:?}");
+    // --exclude applies to revisions too.
+    let v = json(&repo.diff(&["--base", &base, "--head", &head, "--exclude", "a/*"]));
+    let f = found(&v);
+    assert!(
+        f.iter().all(|(_, p, _)| p == "b/c.yaml") && !f.is_empty(),
+        "{f:?}"
+    );
     // The working tree reverted a/c.yaml: no change there against base.
     let v = json(&repo.diff(&["--base", &base, "a"]));
     assert!(found(&v).is_empty(), "{:?}", found(&v));
