@@ -428,19 +428,19 @@ fn default_base_is_the_merge_base_with_origin_main() {
         "{r:?}"
     );
     // GITHUB_BASE_REF (passed in; the CLI reads the environment variable).
-    let g = history::open(&repo.dir).unwrap();
-    let (c, label) = history::resolve_base(&g, None, Some("main")).unwrap();
+    let opened = history::open(&repo.dir).unwrap();
+    let (commit, label) = history::resolve_base(&opened, None, Some("main")).unwrap();
     assert_eq!(label, "merge-base(HEAD, origin/main)");
     assert_eq!(
-        c.id().to_string(),
+        commit.id().to_string(),
         repo.git(&["rev-parse", "origin/main"]).trim()
     );
-    let e = history::resolve_base(&g, None, Some("release-9"))
+    let err = history::resolve_base(&opened, None, Some("release-9"))
         .err()
         .unwrap();
     assert!(
-        e.contains("origin/release-9") && e.contains("git fetch origin release-9"),
-        "{e}"
+        err.contains("origin/release-9") && err.contains("git fetch origin release-9"),
+        "{err}"
     );
 }
 
