@@ -384,6 +384,13 @@ fn head_revision_and_path_filters() {
         "{f:?}"
     );
     assert!(f.iter().all(|(_, p, _)| p == "a/c.yaml"), "{f:?}");
+    // --exclude applies to revisions too.
+    let v = json(&repo.diff(&["--base", &base, "--head", &head, "--exclude", "a/*"]));
+    let f = found(&v);
+    assert!(
+        f.iter().all(|(_, p, _)| p == "b/c.yaml") && !f.is_empty(),
+        "{f:?}"
+    );
     // The working tree reverted a/c.yaml: no change there against base.
     let v = json(&repo.diff(&["--base", &base, "a"]));
     assert!(found(&v).is_empty(), "{:?}", found(&v));
@@ -419,6 +426,21 @@ fn default_base_is_the_merge_base_with_origin_main() {
     assert!(
         !r.contains(&"scheduled-workload-added".to_string()),
         "{r:?}"
+    );
+    // GITHUB_BASE_REF (passed in; the CLI reads the environment variable).
+    let opened = history::open(&repo.dir).unwrap();
+    let (commit, label) = history::resolve_base(&opened, None, Some("main")).unwrap();
+    assert_eq!(label, "merge-base(HEAD, origin/main)");
+    assert_eq!(
+        commit.id().to_string(),
+        repo.git(&["rev-parse", "origin/main"]).trim()
+    );
+    let err = history::resolve_base(&opened, None, Some("release-9"))
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("origin/release-9") && err.contains("git fetch origin release-9"),
+        "{err}"
     );
 }
 

@@ -66,6 +66,51 @@ fn short(s: &str) -> String {
     }
 }
 
+/// Hide what looks like a credential in a command line before it is shown: the value of
+/// `--password=…`-style flags (or the word after them) and the password of a URL.
+pub fn redact(cmd: &str) -> String {
+    const SENSITIVE: &[&str] = &[
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "apikey",
+        "api-key",
+        "credential",
+    ];
+    let sensitive = |flag: &str| {
+        let l = flag.to_ascii_lowercase();
+        l.starts_with('-') && SENSITIVE.iter().any(|s| l.contains(s))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut hide_next = false;
+    for w in cmd.split(' ') {
+        if hide_next {
+            out.push("***".into());
+            hide_next = false;
+            continue;
+        }
+        let mut w = w.to_string();
+        if let Some((flag, _)) = w.split_once('=')
+            && sensitive(flag)
+        {
+            w = format!("{flag}=***");
+        } else if sensitive(&w) {
+            hide_next = true;
+        }
+        if let Some(i) = w.find("://") {
+            let rest = &w[i + 3..];
+            if let Some(at) = rest.find('@')
+                && let Some(colon) = rest[..at].find(':')
+            {
+                w = format!("{}{}:***{}", &w[..i + 3], &rest[..colon], &rest[at..]);
+            }
+        }
+        out.push(w);
+    }
+    out.join(" ")
+}
+
 fn describe_schedule(s: Option<&Valued>) -> (String, Option<f64>) {
     match s {
         None => ("no schedule".to_string(), None),
@@ -346,8 +391,10 @@ fn compare(hf: &Facts, bf: &Facts, f: &Mk, opts: &Options, out: &mut Vec<Finding
                 continue;
             }
             let show = |v: &Option<Valued>| {
-                v.as_ref()
-                    .map_or_else(|| "unset".to_string(), |v| format!("`{}`", short(&v.text)))
+                v.as_ref().map_or_else(
+                    || "unset".to_string(),
+                    |v| format!("`{}`", short(&redact(&v.text))),
+                )
             };
             let span = new.as_ref().map_or(hc.span, |v| v.span);
             out.push(f(
@@ -488,4 +535,18 @@ pub fn imperative(
         }
     }
     (out, sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_credentials_in_command_lines() {
+        assert_eq!(
+            redact("backup --password=hunter2 --token abc --user=u https://u:pw@h/x"),
+            "backup --password=*** --token *** --user=u https://u:***@h/x"
+        );
+        assert_eq!(redact("sh -c 'echo hi'"), "sh -c 'echo hi'");
+    }
 }

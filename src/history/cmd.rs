@@ -247,7 +247,8 @@ pub fn history(a: &HistoryArgs, io: &mut Io) -> Result<i32, Fatal> {
     let opts = cli::options(&a.common)?;
     let dir = a.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let repo = super::open(&dir)?;
-    let filter = super::filter_for(&repo, &dir, &a.paths, !a.common.no_ignore)?;
+    let filter = super::filter_for(&repo, &dir, &a.paths, !a.common.no_ignore)?
+        .with_globs(&discovery(&a.common))?;
     let h = super::timeline::history(&repo, &filter, &opts)?;
     if a.stats {
         print_stats(io, &h.stats)?;

@@ -191,6 +191,30 @@ pub fn open(dir: &Path) -> Result<Repository, String> {
 pub struct Filter {
     prefixes: Vec<String>,
     respect_ignore: bool,
+    include: Option<globset::GlobSet>,
+    exclude: Option<globset::GlobSet>,
+}
+
+/// `--include`/`--exclude` globs as discovery reads them: a pattern without a slash matches
+/// at any depth.
+fn globs(list: &[String]) -> Result<Option<globset::GlobSet>, String> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for g in list {
+        let mut add = |pat: &str| -> Result<(), String> {
+            b.add(globset::Glob::new(pat).map_err(|e| format!("invalid glob `{g}`: {e}"))?);
+            Ok(())
+        };
+        if g.contains('/') {
+            add(g)?;
+        } else {
+            add(&format!("**/{g}"))?;
+            add(g)?;
+        }
+    }
+    b.build().map(Some).map_err(|e| e.to_string())
 }
 
 impl Filter {
@@ -198,7 +222,16 @@ impl Filter {
         Filter {
             prefixes: Vec::new(),
             respect_ignore,
+            include: None,
+            exclude: None,
         }
+    }
+
+    /// Apply the `--include`/`--exclude` globs of discovery to manifests too.
+    pub fn with_globs(mut self, disc: &Discovery) -> Result<Filter, String> {
+        self.include = globs(&disc.include)?;
+        self.exclude = globs(&disc.exclude)?;
+        Ok(self)
     }
 
     fn under(&self, path: &str) -> bool {
@@ -236,7 +269,10 @@ impl Filter {
             return Some(FileKind::Script);
         }
         let hidden = path.split('/').any(|c| c.starts_with('.'));
-        if source::is_manifest_name(Path::new(path)) && !(hidden && self.respect_ignore) {
+        let globbed = self.exclude.as_ref().is_none_or(|g| !g.is_match(path))
+            && self.include.as_ref().is_none_or(|g| g.is_match(path));
+        if source::is_manifest_name(Path::new(path)) && !(hidden && self.respect_ignore) && globbed
+        {
             return Some(FileKind::Manifest);
         }
         None
@@ -608,7 +644,8 @@ pub struct Prepared {
 /// Run `diff` (or `scan --base`).
 pub fn diff(req: &DiffRequest, opts: &Options) -> Result<DiffReport, String> {
     let repo = open(&req.dir)?;
-    let filter = filter_for(&repo, &req.dir, &req.paths, req.discovery.respect_ignore)?;
+    let filter = filter_for(&repo, &req.dir, &req.paths, req.discovery.respect_ignore)?
+        .with_globs(&req.discovery)?;
     let (base_commit, base_label) =
         resolve_base(&repo, req.base.as_deref(), req.github_base_ref.as_deref())?;
     let mut cache = Cache::new();

@@ -1,15 +1,15 @@
 //! `cronguard history`: the timeline of every scheduled workload's definition.
 //!
 //! Walks the first-parent history of HEAD, oldest first (a merge counts as one change: what
-//! it brought into the branch). Each commit is diffed against its first parent tree to tree
-//! (libgit2 skips unchanged subtrees), only the changed manifest blobs are read, and each
-//! blob's workloads are extracted once (cached by blob id).
+//! it brought into the branch). Each commit's tree is compared with its first parent's,
+//! skipping identical subtrees by id and subtrees outside the PATH filter; only the changed
+//! manifest blobs are read, and each blob's workloads are extracted once (cached by blob id).
 
 use super::facts::{self, Facts};
 use super::{Cache, Filter};
 use crate::k8s::ObjectId;
 use crate::scan::Options;
-use git2::{Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -146,7 +146,8 @@ fn events_between(
                         || t(&oc.source) != t(&c.source)
                     {
                         let show = |v: &Option<facts::Valued>| {
-                            v.as_ref().map_or(String::new(), |v| v.text.clone())
+                            v.as_ref()
+                                .map_or(String::new(), |v| super::changes::redact(&v.text))
                         };
                         ev.push((
                             "command",
@@ -164,6 +165,56 @@ fn events_between(
         }
     }
     ev
+}
+
+type TreeItem = (Oid, i32, Option<ObjectType>);
+
+/// Manifest paths whose blob differs between two trees, with the new blob (`None` when it is
+/// gone or became a symlink). Identical subtrees are skipped by id, like `git diff-tree`.
+fn tree_changes(
+    repo: &Repository,
+    old: Option<&git2::Tree>,
+    new: Option<&git2::Tree>,
+    prefix: &str,
+    filter: &Filter,
+    out: &mut Vec<(String, Option<Oid>)>,
+) -> Result<(), git2::Error> {
+    let mut names: BTreeMap<Vec<u8>, (Option<TreeItem>, Option<TreeItem>)> = BTreeMap::new();
+    for e in old.iter().flat_map(|t| t.iter()) {
+        names.entry(e.name_bytes().to_vec()).or_default().0 =
+            Some((e.id(), e.filemode(), e.kind()));
+    }
+    for e in new.iter().flat_map(|t| t.iter()) {
+        names.entry(e.name_bytes().to_vec()).or_default().1 =
+            Some((e.id(), e.filemode(), e.kind()));
+    }
+    let of = |x: Option<TreeItem>, k: ObjectType| x.filter(|x| x.2 == Some(k));
+    for (name, (o, n)) in names {
+        if o.map(|x| (x.0, x.1)) == n.map(|x| (x.0, x.1)) {
+            continue;
+        }
+        let path = format!("{prefix}{}", String::from_utf8_lossy(&name));
+        let (ot, nt) = (of(o, ObjectType::Tree), of(n, ObjectType::Tree));
+        if (ot.is_some() || nt.is_some()) && filter.may_contain(&path) {
+            let ot = ot.map(|x| repo.find_tree(x.0)).transpose()?;
+            let nt = nt.map(|x| repo.find_tree(x.0)).transpose()?;
+            tree_changes(
+                repo,
+                ot.as_ref(),
+                nt.as_ref(),
+                &format!("{path}/"),
+                filter,
+                out,
+            )?;
+        }
+        let (ob, nb) = (of(o, ObjectType::Blob), of(n, ObjectType::Blob));
+        if (ob.is_some() || nb.is_some())
+            && filter.classify(&path) == Some(super::FileKind::Manifest)
+        {
+            out.push((path, nb.filter(|x| x.1 != 0o120_000).map(|x| x.0)));
+        }
+    }
+    Ok(())
 }
 
 fn iso_date(t: &git2::Time) -> String {
@@ -189,25 +240,16 @@ pub fn history(repo: &Repository, filter: &Filter, opts: &Options) -> Result<His
     for id in &ids {
         let commit = repo.find_commit(*id).map_err(|e| e.to_string())?;
         let tree = commit.tree().map_err(|e| e.to_string())?;
-        let diff = repo
-            .diff_tree_to_tree(prev_tree.as_ref(), Some(&tree), None)
-            .map_err(|e| e.to_string())?;
         let mut touched_paths: Vec<(String, Option<Oid>)> = Vec::new();
-        for d in diff.deltas() {
-            for (file, present) in [(d.old_file(), false), (d.new_file(), true)] {
-                let Some(p) = file.path() else { continue };
-                let p = p.to_string_lossy().replace('\\', "/");
-                if filter.classify(&p) != Some(super::FileKind::Manifest) {
-                    continue;
-                }
-                let blob = (present && !file.id().is_zero() && file.mode() != git2::FileMode::Link)
-                    .then(|| file.id());
-                if present || !touched_paths.iter().any(|(q, _)| *q == p) {
-                    touched_paths.retain(|(q, _)| *q != p);
-                    touched_paths.push((p, blob));
-                }
-            }
-        }
+        tree_changes(
+            repo,
+            prev_tree.as_ref(),
+            Some(&tree),
+            "",
+            filter,
+            &mut touched_paths,
+        )
+        .map_err(|e| e.to_string())?;
         prev_tree = Some(tree);
         if touched_paths.is_empty() {
             continue;
