@@ -101,6 +101,12 @@ pub struct CommonArgs {
     /// Show suppressed findings in the human report (JSON and SARIF always list them)
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Target Kubernetes version for schema and removed-API checks (default: newest bundled)
+    #[arg(long, value_name = "X.Y")]
+    pub kubernetes_version: Option<String>,
+    /// Directory of extra JSON Schemas (kubeconform naming, e.g. cronworkflow-argoproj-v1alpha1.json)
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -223,6 +229,11 @@ pub fn options(c: &CommonArgs) -> Result<Options, Fatal> {
         opts.selection.apply_list(list, false)?;
     }
     opts.read_limits.max_file_bytes = c.max_file_size;
+    crate::schemas::configure(
+        &mut opts.settings,
+        c.kubernetes_version.as_deref(),
+        c.schema_dir.as_deref(),
+    )?;
     Ok(opts)
 }
 

@@ -19,6 +19,8 @@ pub struct Settings {
     pub expected_static_pods: Vec<String>,
     /// Target Kubernetes version (`1.35`), for schema and removed-API checks.
     pub kubernetes_version: Option<String>,
+    /// Extra JSON Schemas (`--schema-dir`), for custom resources or overrides.
+    pub schema_dir: Option<std::sync::Arc<crate::schemas::SchemaDir>>,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             allowed_system_namespaces: Vec::new(),
             expected_static_pods: Vec::new(),
             kubernetes_version: None,
+            schema_dir: None,
         }
     }
 }

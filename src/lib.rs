@@ -18,6 +18,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod schedule;
+pub mod schemas;
 pub mod source;
 pub mod unicode;
 pub mod util;
