@@ -56,10 +56,12 @@ fn main() {
     }
     let (ma, mb) = (median(&mut a), median(&mut b));
     let overhead = (mb.as_secs_f64() / ma.as_secs_f64() - 1.0) * 100.0;
+    #[allow(clippy::cast_precision_loss)] // a corpus size in MB, for display
+    let size = bytes as f64 / 1e6;
     println!(
         "corpus: {files} files, {} documents, {:.1} MB; {} findings without schema rules, {schema_findings} schema findings",
         base.stats.documents,
-        bytes as f64 / 1e6,
+        size,
         base.findings.len()
     );
     println!(

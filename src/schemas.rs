@@ -237,6 +237,12 @@ impl std::fmt::Debug for SchemaDir {
     }
 }
 
+fn is_json(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// Largest schema file read from a schema directory.
 const MAX_SCHEMA_BYTES: u64 = 32 << 20;
 
@@ -255,12 +261,12 @@ impl SchemaDir {
                 if let Ok(sub) = std::fs::read_dir(&path) {
                     for s in sub.filter_map(Result::ok) {
                         let sname = s.file_name().to_string_lossy().to_string();
-                        if sname.ends_with(".json") && s.file_type().is_ok_and(|t| t.is_file()) {
+                        if is_json(&sname) && s.file_type().is_ok_and(|t| t.is_file()) {
                             files.push((format!("{name}/{sname}"), s.path()));
                         }
                     }
                 }
-            } else if ft.is_file() && name.ends_with(".json") {
+            } else if ft.is_file() && is_json(&name) {
                 files.push((name, path));
             }
         }
@@ -431,10 +437,13 @@ mod tests {
         {
             let (hash, path) = line.split_once("  ").expect("`<sha256>  <path>` lines");
             let bytes = std::fs::read(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let got: String = Sha256::digest(&bytes)
+            let got = Sha256::digest(&bytes)
                 .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+                .fold(String::new(), |mut s, b| {
+                    use std::fmt::Write as _;
+                    let _ = write!(s, "{b:02x}");
+                    s
+                });
             assert_eq!(
                 got, hash,
                 "{path} changed since scripts/schemagen last ran: rerun it"

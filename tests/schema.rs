@@ -132,9 +132,9 @@ const WORKFLOW_SCHEMA: &str = r#"{
 fn schema_dir_validates_custom_resources_by_kubeconform_name() {
     let args = ["scan", "--only", "schema", "--format", "json", "-"];
     // Without a schema: skipped quietly.
-    let r = cg(&args, WORKFLOW);
-    assert!(rules_of(&r).is_empty());
-    assert_eq!(r.code, 0);
+    let quiet = cg(&args, WORKFLOW);
+    assert!(rules_of(&quiet).is_empty());
+    assert_eq!(quiet.code, 0);
     for name in [
         "cronworkflow-argoproj-v1alpha1.json",
         "cronworkflow-argoproj.io-v1alpha1.json",
@@ -144,20 +144,23 @@ fn schema_dir_validates_custom_resources_by_kubeconform_name() {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, WORKFLOW_SCHEMA).unwrap();
-        let d = dir.path().to_string_lossy().to_string();
-        let mut a = args.to_vec();
-        a.splice(1..1, ["--schema-dir", d.as_str()]);
-        let r = cg(&a, WORKFLOW);
-        assert_eq!(rules_of(&r), ["schema-unknown-field"], "{name}");
-        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        let f = &v["findings"][0];
-        assert_eq!(f["line"], 7);
+        let dir_arg = dir.path().to_string_lossy().to_string();
+        let mut with_dir = args.to_vec();
+        with_dir.splice(1..1, ["--schema-dir", dir_arg.as_str()]);
+        let ran = cg(&with_dir, WORKFLOW);
+        assert_eq!(rules_of(&ran), ["schema-unknown-field"], "{name}");
+        let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        let finding = &report["findings"][0];
+        assert_eq!(finding["line"], 7);
         assert!(
-            f["help"].as_str().unwrap().contains("`concurrencyPolicy`"),
-            "{f}"
+            finding["help"]
+                .as_str()
+                .unwrap()
+                .contains("`concurrencyPolicy`"),
+            "{finding}"
         );
         let bad = WORKFLOW.replace("concurencyPolicy: Forbid", "concurrencyPolicy: Sometimes");
-        assert_eq!(rules_of(&cg(&a, &bad)), ["schema-invalid"], "{name}");
+        assert_eq!(rules_of(&cg(&with_dir, &bad)), ["schema-invalid"], "{name}");
     }
 }
 

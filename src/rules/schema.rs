@@ -600,7 +600,7 @@ fn validate(ctx: &Ctx) -> Validated {
 fn type_names(kind: &TypeKind) -> String {
     let names: Vec<&str> = match kind {
         TypeKind::Single(t) => vec![t.as_str()],
-        TypeKind::Multiple(set) => set.iter().map(|t| t.as_str()).collect(),
+        TypeKind::Multiple(set) => set.iter().map(jsonschema::JsonType::as_str).collect(),
     };
     let names: Vec<String> = names
         .into_iter()
@@ -656,6 +656,15 @@ fn where_(path: &[Step]) -> String {
         }
     }
     format!("`{s}`")
+}
+
+/// The subject of a message: "field `spec.replicas`", or "the object".
+fn subject(path: &[Step]) -> String {
+    if path.is_empty() {
+        "the object".into()
+    } else {
+        format!("field {}", where_(path))
+    }
 }
 
 /// A finding on `node` without echoing its value when the object is a Secret.
@@ -747,7 +756,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ctx,
                     &SCHEMA_INVALID,
                     node,
-                    format!("{} must be {expected}, not {found}", where_(at)),
+                    format!("{} must be {expected}, not {found}", subject(at)),
                 );
                 f.label = format!("expected {expected}");
                 let quoted = matches!(
@@ -773,7 +782,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ctx,
                     &SCHEMA_INVALID,
                     node,
-                    format!("{} must be one of {}", where_(at), options.join(", ")),
+                    format!("{} must be one of {}", subject(at), options.join(", ")),
                 );
                 f.label = "not an allowed value".into();
                 let help = match ctx
@@ -794,7 +803,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ctx,
                     &SCHEMA_INVALID,
                     node,
-                    format!("{} is not a Kubernetes quantity", where_(at)),
+                    format!("{} is not a Kubernetes quantity", subject(at)),
                 );
                 f.label = "not a quantity".into();
                 f.with_help(
@@ -811,7 +820,7 @@ fn check_invalid(ctx: &Ctx, out: &mut Vec<Finding>) {
                     node,
                     format!(
                         "{} does not match the schema: {}",
-                        where_(at),
+                        subject(at),
                         lower_first(message)
                     ),
                 );
@@ -873,7 +882,7 @@ fn check_wrong_api_version(ctx: &Ctx, out: &mut Vec<Finding>) {
         &SCHEMA_INVALID,
         node,
         format!(
-            "{} is not served under apiVersion {}",
+            "kind {} is not served under apiVersion {}",
             id.kind, id.api_version
         ),
     );
