@@ -18,14 +18,17 @@ fn median(v: &mut [Duration]) -> Duration {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this as a smoke test
+    // on a small corpus.
+    let bench = std::env::args().any(|a| a == "--bench");
     let files: usize = std::env::var("CRONGUARD_BENCH_FILES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+        .unwrap_or(if bench { 10_000 } else { 100 });
     let rounds: usize = std::env::var("CRONGUARD_BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(if bench { 5 } else { 1 });
     let dir = tempfile::tempdir().expect("temp dir");
     let bytes = corpus::generate(dir.path(), files, 42).expect("write corpus");
     let with = Options::default();
@@ -54,6 +57,10 @@ fn main() {
         a.push(run(&without).0);
         b.push(run(&with).0);
     }
+    assert!(
+        schema_findings > 0,
+        "the corpus has typos the schema rules must find"
+    );
     let (ma, mb) = (median(&mut a), median(&mut b));
     let overhead = (mb.as_secs_f64() / ma.as_secs_f64() - 1.0) * 100.0;
     #[allow(clippy::cast_precision_loss)] // a corpus size in MB, for display
