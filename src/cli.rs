@@ -146,6 +146,12 @@ pub struct CommonArgs {
     /// Ignore cronguard-ignore comments and cronguard.io/ignore annotations
     #[arg(long)]
     pub no_inline_suppressions: bool,
+    /// Target Kubernetes version for schema and removed-API checks (default: newest bundled)
+    #[arg(long, value_name = "X.Y")]
+    pub kubernetes_version: Option<String>,
+    /// Directory of extra JSON Schemas (kubeconform naming, e.g. cronworkflow-argoproj-v1alpha1.json)
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

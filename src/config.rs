@@ -25,6 +25,8 @@ pub struct Settings {
     /// prefix). Default: Argo CD's application controller, Flux's kustomize and helm
     /// controllers.
     pub gitops_identities: Vec<String>,
+    /// Extra JSON Schemas (`--schema-dir`), for custom resources or overrides.
+    pub schema_dir: Option<std::sync::Arc<crate::schemas::SchemaDir>>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
                 .iter()
                 .map(|s| (*s).to_string())
                 .collect(),
+            schema_dir: None,
         }
     }
 }

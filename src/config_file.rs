@@ -480,6 +480,13 @@ pub fn prepare(
             .map_err(ConfigError::Other)?;
     }
     opts.read_limits.max_file_bytes = c.max_file_size;
+    // The command line's --kubernetes-version overrides the file's kubernetes-version.
+    crate::schemas::configure(
+        &mut opts.settings,
+        c.kubernetes_version.as_deref(),
+        c.schema_dir.as_deref(),
+    )
+    .map_err(ConfigError::Other)?;
     opts.extra_rules = user;
     opts.no_inline_suppressions = common.no_inline_suppressions;
     Ok((opts, common))

@@ -21,6 +21,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod schedule;
+pub mod schemas;
 pub mod shell;
 pub mod source;
 pub mod spanned;

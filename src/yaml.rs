@@ -815,12 +815,7 @@ fn scalar_json(text: &str, plain: bool) -> serde_json::Value {
     }
     let first = text.as_bytes()[0];
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
-        if let Ok(i) = text.parse::<i64>() {
-            return Value::from(i);
-        }
-        if let Some(h) = text.strip_prefix("0x")
-            && let Ok(i) = i64::from_str_radix(h, 16)
-        {
+        if let Some(i) = yaml11_int(text) {
             return Value::from(i);
         }
         if text.bytes().any(|c| c.is_ascii_digit())
@@ -831,6 +826,37 @@ fn scalar_json(text: &str, plain: bool) -> serde_json::Value {
         }
     }
     Value::String(text.to_string())
+}
+
+/// A plain scalar as go-yaml v2 resolves an integer (what the API server reads): `_`
+/// separators are ignored, then Go's `ParseInt(s, 0, 64)`: `0x` hex, `0o` or a leading `0`
+/// octal (`0644` is 420), `0b` binary, optional sign.
+pub fn yaml11_int(text: &str) -> Option<i64> {
+    let t = text.replace('_', "");
+    let (neg, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, &t[..]),
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let (radix, body) = if let Some(h) = digits.strip_prefix("0x").or(digits.strip_prefix("0X")) {
+        (16, h)
+    } else if let Some(o) = digits.strip_prefix("0o").or(digits.strip_prefix("0O")) {
+        (8, o)
+    } else if let Some(b) = digits.strip_prefix("0b").or(digits.strip_prefix("0B")) {
+        (2, b)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || body.starts_with(['+', '-']) {
+        return None;
+    }
+    let v = i64::from_str_radix(body, radix).ok()?;
+    Some(if neg { -v } else { v })
 }
 
 /// Line and column lookups for a source text.
@@ -1038,6 +1064,17 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"a": 1, "b": "1", "c": true, "d": null, "e": [1.5, "x"]})
+        );
+    }
+
+    /// go-yaml v2 (sigs.k8s.io/yaml) integers: `defaultMode: 0644` is 420 for the API server.
+    #[test]
+    fn to_json_resolves_integers_like_go_yaml() {
+        let d = one("a: 0644\nb: 0o17\nc: 1_000\nd: 0x1F\ne: -12\nf: 0b101\ng: 08\nh: +3\ni: 0\n");
+        let v = d.to_json(d.root.unwrap());
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 420, "b": 15, "c": 1000, "d": 31, "e": -12, "f": 5, "g": 8.0, "h": 3, "i": 0})
         );
     }
 

@@ -433,7 +433,8 @@ fn scan_text(name: &str, text: &str, extra: &[&str]) -> Ran {
 
 #[test]
 fn comment_on_the_line_above_suppresses_with_its_reason() {
-    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  # cronguard-ignore host-pid: node-exporter reads /proc, SEC-142\n\n  hostPID: true\n  containers:\n  - name: a\n    image: registry.example.com/a:1.0.0\n";
+    // `namespace: n` would be the boolean false to the API server (YAML 1.1), a schema error.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  # cronguard-ignore host-pid: node-exporter reads /proc, SEC-142\n\n  hostPID: true\n  containers:\n  - name: a\n    image: registry.example.com/a:1.0.0\n";
     let r = scan_text("pod.yaml", text, &[]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let f = v["findings"]
