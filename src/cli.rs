@@ -119,6 +119,15 @@ pub struct CommonArgs {
     /// Skip files larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// Skip documents nested deeper than this (mappings and sequences)
+    #[arg(long, value_name = "N", default_value_t = crate::yaml::Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Nodes that YAML aliases may copy per document (a billion-laughs guard)
+    #[arg(long, value_name = "N", default_value_t = crate::yaml::Limits::default().max_alias_nodes)]
+    pub max_alias_nodes: usize,
+    /// Documents read per file; the rest of the file is skipped with a reason
+    #[arg(long, value_name = "N", default_value_t = crate::yaml::Limits::default().max_documents)]
+    pub max_documents: usize,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -480,6 +480,11 @@ pub fn prepare(
             .map_err(ConfigError::Other)?;
     }
     opts.read_limits.max_file_bytes = c.max_file_size;
+    opts.yaml_limits = crate::yaml::Limits {
+        max_depth: c.max_depth,
+        max_alias_nodes: c.max_alias_nodes,
+        max_documents: c.max_documents,
+    };
     // The command line's --kubernetes-version overrides the file's kubernetes-version.
     crate::schemas::configure(
         &mut opts.settings,

@@ -200,3 +200,65 @@ fn document_limit_is_a_reason_not_a_crash() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn loader_limits_are_configurable_and_each_hit_is_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs: Vec<String> = (0..5)
+        .map(|i| PRIV_JOB.replace("NAME", &format!("j{i}")))
+        .collect();
+    write(tmp.path(), "five.yaml", docs.join("---\n"));
+    write(
+        tmp.path(),
+        "deep.yaml",
+        format!("a: {}{}\n", "[".repeat(40), "]".repeat(40)),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(tmp.path().to_str().unwrap());
+        let out = Command::new(env!("CARGO_BIN_EXE_cronguard"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let reasons: Vec<String> = v["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}: {}",
+                    s["path"].as_str().unwrap(),
+                    s["reason"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let privileged = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "privileged-container")
+            .count();
+        (reasons, privileged)
+    };
+    // Defaults: everything is read.
+    let (reasons, privileged) = run(&[]);
+    assert!(reasons.is_empty(), "{reasons:?}");
+    assert_eq!(privileged, 5);
+    // Tighter limits: the first three documents are still scanned, the rest is a reason.
+    let (reasons, privileged) = run(&["--max-documents", "3", "--max-depth", "20"]);
+    assert_eq!(privileged, 3, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("five.yaml") && r.contains("more than 3 documents")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("deep.yaml") && r.contains("nest")),
+        "{reasons:?}"
+    );
+}
