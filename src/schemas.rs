@@ -163,8 +163,27 @@ fn bundle(version: &str) -> Option<&'static Bundle> {
         .as_ref()
 }
 
+type Memo = HashMap<(&'static str, String), Option<Arc<Compiled>>>;
+
+thread_local! {
+    /// Per-thread memo of `Bundle::validator`, so a document does not take the shared lock.
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(HashMap::new());
+}
+
 impl Bundle {
     fn validator(&self, key: &str) -> Option<Arc<Compiled>> {
+        // Only bundled kinds are memoized (the memo stays as small as the bundle).
+        self.kinds.get(key)?;
+        let memo_key = (self.version, key.to_string());
+        if let Some(hit) = MEMO.with(|m| m.borrow().get(&memo_key).cloned()) {
+            return hit;
+        }
+        let found = self.validator_shared(key);
+        MEMO.with(|m| m.borrow_mut().insert(memo_key, found.clone()));
+        found
+    }
+
+    fn validator_shared(&self, key: &str) -> Option<Arc<Compiled>> {
         let def = self.kinds.get(key)?;
         let slot = {
             let mut map = self
