@@ -14,6 +14,7 @@ pub mod image;
 pub mod index;
 pub mod k8s;
 pub mod node;
+pub mod perf;
 pub mod report;
 pub mod rules;
 pub mod scan;
