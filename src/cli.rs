@@ -317,7 +317,8 @@ pub fn finish(o: &Outcome, c: &CommonArgs, io: &mut Io) -> Result<i32, Fatal> {
 }
 
 fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
-    let opts = options(&a.common)?;
+    let mut opts = options(&a.common)?;
+    opts.drop_sources = a.common.format == Format::Json;
     let (sources, skipped) = gather(&a.paths, &a.common, io)?;
     if a.parse_only {
         let (st, issues) = with_threads(a.common.threads, || {

@@ -22,6 +22,9 @@ pub struct Options {
     pub selection: RuleSelection,
     pub yaml_limits: Limits,
     pub read_limits: ReadLimits,
+    /// Do not keep the text of files with findings in [`Outcome::sources`] (only the human
+    /// report shows snippets; without this, memory grows with the corpus, not the file).
+    pub drop_sources: bool,
 }
 
 /// Counts for the summary.
@@ -196,10 +199,14 @@ pub fn scan_text(
         } else if let Some(other) = index.source_of(&f.path) {
             // A finding inside another indexed file (a ConfigMap script the workload runs).
             locate(f, other, &LineIndex::new(other));
-            out.sources.insert(f.path.clone(), other.clone());
+            if !opts.drop_sources {
+                out.sources.insert(f.path.clone(), other.clone());
+            }
         }
     }
-    out.sources.insert(path.clone(), text.clone());
+    if !opts.drop_sources {
+        out.sources.insert(path.clone(), text.clone());
+    }
     out.findings.extend(findings);
 }
 
