@@ -172,6 +172,9 @@ pub struct ScanArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub git: crate::history::cmd::ScanGitArgs,
+    /// Only read and load the YAML, then print counts (the benchmark's parse floor)
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -416,12 +419,24 @@ fn cmd_scan(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
         return crate::history::cmd::scan_new_only(a, io);
     }
     let first = a.paths.first().filter(|p| p.as_os_str() != "-");
-    let (opts, common) =
+    let (mut opts, common) =
         match crate::config_file::prepare(&a.common, first.map(PathBuf::as_path), true) {
             Ok(x) => x,
             Err(e) => return crate::config_file::report_error(&e, io),
         };
+    // Only the human report shows source snippets.
+    opts.drop_sources = common.format == Format::Json;
     let (sources, skipped) = gather(&a.paths, &common, io)?;
+    if a.parse_only {
+        let (st, issues) =
+            with_threads(common.threads, || crate::perf::parse_only(&sources, &opts))?;
+        writeln!(
+            io.stdout,
+            "parse-only: {} files, {} documents, {issues} load issues or unreadable files",
+            st.files, st.documents
+        )?;
+        return Ok(EXIT_CLEAN);
+    }
     let mut outcome = with_threads(common.threads, || scan::scan(&sources, &opts))?;
     outcome.skipped.extend(skipped);
     outcome.skipped.sort();

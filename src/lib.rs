@@ -16,6 +16,7 @@ pub mod image;
 pub mod index;
 pub mod k8s;
 pub mod node;
+pub mod perf;
 pub mod policy;
 pub mod report;
 pub mod rules;

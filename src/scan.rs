@@ -26,6 +26,9 @@ pub struct Options {
     pub extra_rules: Vec<&'static rules::Rule>,
     /// Ignore inline suppressions (`--no-inline-suppressions`).
     pub no_inline_suppressions: bool,
+    /// Do not keep the text of files with findings in [`Outcome::sources`] (only the human
+    /// report shows snippets; without this, memory grows with the corpus, not the file).
+    pub drop_sources: bool,
 }
 
 /// Counts for the summary.
@@ -204,10 +207,14 @@ pub fn scan_text(
         } else if let Some(other) = index.source_of(&f.path) {
             // A finding inside another indexed file (a ConfigMap script the workload runs).
             locate(f, other, &LineIndex::new(other));
-            out.sources.insert(f.path.clone(), other.clone());
+            if !opts.drop_sources {
+                out.sources.insert(f.path.clone(), other.clone());
+            }
         }
     }
-    out.sources.insert(path.clone(), text.clone());
+    if !opts.drop_sources {
+        out.sources.insert(path.clone(), text.clone());
+    }
     out.findings.extend(findings);
 }
 
