@@ -531,7 +531,13 @@ impl Policy {
                     doc.key_of(node)
                 };
                 let at = key.or_else(|| doc.get(node, "name")).unwrap_or(node);
-                ctx.finding(rule, at, message)
+                let mut f = ctx.finding(rule, at, message);
+                // The fingerprint must not depend on how much of the compliant shape is
+                // there (no securityContext vs one without the field): anchor it on the
+                // target, or adding an unrelated field makes the finding look new.
+                f.locator = format!("{}.<missing>", doc.locator(grafts[0].1));
+                f.value.clear();
+                f
             } else {
                 match (self.report, doc.key_of(node)) {
                     (Report::Entry, Some(k)) => ctx.finding_on_key(rule, k, node, message),

@@ -192,3 +192,60 @@ proptest! {
         prop_assert!(seen > entries.len());
     }
 }
+
+/// Regression (found by the git-history work): a finding about a setting a container lacks
+/// must keep its fingerprint when an unrelated `securityContext` or `resources` mapping is
+/// added, or `--new-only` and baselines report it as new.
+#[test]
+fn missing_setting_fingerprints_do_not_move_when_the_parent_mapping_appears() {
+    let bare = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: team}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: app\n        image: registry.example.com/app:1.0.0\n";
+    let with_parents = bare.replace(
+        "        image: registry.example.com/app:1.0.0\n",
+        "        image: registry.example.com/app:1.0.0\n        securityContext: {runAsGroup: 1000}\n        resources: {requests: {cpu: 10m}}\n",
+    );
+    let mut opts = Options::default();
+    opts.selection.apply_list("all", true).unwrap();
+    let prints = |text: &str| {
+        let o = scan::scan(&[mem("j.yaml", text.as_bytes().to_vec())], &opts);
+        let mut v: Vec<(String, String)> = o
+            .findings
+            .iter()
+            .map(|f| (f.rule.to_string(), f.fingerprint()))
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (prints(bare), prints(&with_parents));
+    for rule in [
+        "run-as-root",
+        "root-filesystem-writable",
+        "capabilities-not-dropped",
+        "privilege-escalation-allowed",
+        "seccomp-profile-missing",
+        "resources-unbounded",
+    ] {
+        let fa: Vec<_> = a.iter().filter(|(r, _)| r == rule).collect();
+        let fb: Vec<_> = b.iter().filter(|(r, _)| r == rule).collect();
+        assert_eq!(fa.len(), 1, "{rule} fires on the bare container: {a:?}");
+        assert_eq!(fa, fb, "{rule}");
+    }
+    // And the fingerprint still tells containers apart.
+    let two = bare.replace(
+        "      - name: app\n",
+        "      - name: side\n        image: registry.example.com/side:1.0.0\n      - name: app\n",
+    );
+    let c = prints(&two);
+    for rule in [
+        "root-filesystem-writable",
+        "capabilities-not-dropped",
+        "run-as-root",
+    ] {
+        let mut f: Vec<_> = c
+            .iter()
+            .filter(|(r, _)| r == rule)
+            .map(|(_, p)| p)
+            .collect();
+        f.dedup();
+        assert_eq!(f.len(), 2, "{rule}: {c:?}");
+    }
+}

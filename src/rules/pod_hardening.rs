@@ -32,6 +32,14 @@ fn anchor(ctx: &Ctx, c: ContainerRef, prefer: &[&str]) -> NodeId {
     ctx.doc.get(c.node, "name").unwrap_or(c.node)
 }
 
+/// The fingerprint locator of a setting container `c` lacks: the container's locator and the
+/// field, whether or not the enclosing `securityContext`/`resources` exists (the label's
+/// anchor moves when one is added; the fingerprint must not, or `--new-only` and baselines
+/// would see a new finding).
+fn missing_locator(ctx: &Ctx, c: ContainerRef, field: &str) -> String {
+    format!("{}.{field}", ctx.doc.locator(c.node))
+}
+
 fn is_true(ctx: &Ctx, e: Option<Effective>) -> bool {
     e.is_some_and(|e| ctx.doc.as_bool(e.value) == Some(true))
 }
@@ -180,6 +188,7 @@ fn check_escalation(ctx: &Ctx, out: &mut Vec<Finding>) {
                 );
                 f.severity = Severity::Low;
                 f.value = "unset".into();
+                f.locator = missing_locator(ctx, *c, "securityContext.allowPrivilegeEscalation");
                 f.label = "no allowPrivilegeEscalation: false".into();
                 out.push(f.with_help(
                     "set `allowPrivilegeEscalation: false` in the container's securityContext",
@@ -268,6 +277,7 @@ fn check_root(ctx: &Ctx, out: &mut Vec<Finding>) {
         );
         f.severity = Severity::Low;
         f.value = "unset".into();
+        f.locator = missing_locator(ctx, *c, "securityContext.runAsNonRoot");
         f.label = "the image decides the user".into();
         out.push(f.with_help(
             "set `runAsNonRoot: true` and a non-zero `runAsUser` on the pod or container",
@@ -336,6 +346,7 @@ fn check_resources(ctx: &Ctx, out: &mut Vec<Finding>) {
             ),
         );
         f.value = missing.join(",");
+        f.locator = missing_locator(ctx, *c, "resources.limits");
         f.label = format!("no resources.limits.{}", missing.join(" / "));
         out.push(f.with_help("set `resources.limits.cpu` and `resources.limits.memory`"));
     }
@@ -387,6 +398,8 @@ fn check_seccomp_missing(ctx: &Ctx, out: &mut Vec<Finding>) {
             at,
             format!("{} has no seccomp profile", ctx.container_name(c)),
         );
+        f.value.clear();
+        f.locator = missing_locator(ctx, *c, "securityContext.seccompProfile");
         f.label = "no seccompProfile".into();
         out.push(f.with_help("set `seccompProfile: {type: RuntimeDefault}` on the pod"));
     }
