@@ -1,40 +1,10 @@
 //! The command line, driven in-process: exit codes, the JSON contract, skipped-file
 //! accounting, stdin, determinism across thread counts.
 
-use cronguard::cli::{Io, run};
 use std::path::Path;
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cg_stdin(args: &[&str], stdin: &str) -> Ran {
-    let mut input = stdin.as_bytes();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
-}
-
-fn cg(args: &[&str]) -> Ran {
-    cg_stdin(args, "")
-}
+mod common;
+use common::{cg, cg_stdin};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

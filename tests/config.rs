@@ -1,37 +1,11 @@
 //! Configuration (discovery, precedence, every loader error), inline suppressions, and user
 //! policies with `policy test`, driven through the in-process CLI.
 
-use cronguard::cli::{Io, run};
 use serde_json::Value;
 use std::path::Path;
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cg(args: &[&str]) -> Ran {
-    let mut input: &[u8] = b"";
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
-}
+mod common;
+use common::{Ran, cg};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

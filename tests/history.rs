@@ -1,7 +1,6 @@
 //! Git history: real repositories built in temp dirs with the git binary (init, commit,
 //! branch, rename, merge, shallow clone), driven through the in-process CLI.
 
-use cronguard::cli::{Io, run};
 use cronguard::history::{self, DiffRequest, HeadSpec};
 use cronguard::report::human::{Style, render_finding};
 use cronguard::rules;
@@ -10,33 +9,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cg(args: &[&str]) -> Ran {
-    let mut input: &[u8] = b"";
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
-}
+mod common;
+use common::{Ran, cg};
 
 fn json(r: &Ran) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr))
