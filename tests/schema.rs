@@ -1,35 +1,8 @@
 //! Schema validation through the command line: the target version, --schema-dir, and
 //! configuration errors.
 
-use cronguard::cli::{Io, run};
-
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cg(args: &[&str], stdin: &str) -> Ran {
-    let mut input = stdin.as_bytes();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
-}
+mod common;
+use common::{Ran, cg_stdin as cg};
 
 /// The rule ids of a JSON report.
 fn rules_of(r: &Ran) -> Vec<String> {

@@ -779,13 +779,6 @@ mod tests {
     }
 
     #[test]
-    fn host_namespaces_on_argo_overlay() {
-        let src = "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: w}\nspec:\n  schedule: '0 * * * *'\n  workflowSpec:\n    hostPID: true\n    templates:\n    - name: main\n      container: {image: alpine}\n";
-        assert_eq!(run("host-pid", src).len(), 1);
-        assert_eq!(run("host-ipc", src).len(), 0);
-    }
-
-    #[test]
     fn unconfined_follows_the_merge_and_is_reported_once_per_setting() {
         let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: Unconfined}}\n  containers:\n  - {name: a, image: x}\n  - {name: b, image: x}\n  - {name: c, image: x, securityContext: {seccompProfile: {type: RuntimeDefault}}}\n";
         let f = run("seccomp-unconfined", src);
