@@ -77,6 +77,7 @@ fn hot_paths(c: &mut Criterion) {
                     workload: workload.as_ref(),
                     index: &index,
                     settings: &opts.settings,
+                    memo: Default::default(),
                 };
                 for rule in &enabled {
                     if let Check::Object(check) = rule.check {

@@ -350,6 +350,41 @@ fn key_text(doc: &Document, k: NodeId) -> Option<&str> {
     doc.node(k).kind.scalar_text()
 }
 
+/// The JSON views of one object, built once and shared by every policy that evaluates it
+/// (four podSpec and three container policies are built in; each used to convert the same
+/// pod spec again).
+#[derive(Default)]
+pub struct Views {
+    /// One per pod of the workload.
+    pods: std::cell::OnceCell<Vec<(Value, Grafts)>>,
+    /// Per pod, per container: without `_pod` (index 0) and with it (index 1).
+    containers: [std::cell::OnceCell<Vec<Vec<(Value, Grafts)>>>; 2],
+}
+
+impl Views {
+    fn pods(&self, ctx: &Ctx) -> &[(Value, Grafts)] {
+        self.pods
+            .get_or_init(|| ctx.pods().iter().map(|p| pod_view(ctx.doc, p)).collect())
+    }
+
+    fn containers(&self, ctx: &Ctx, with_pod: bool) -> &[Vec<(Value, Grafts)>] {
+        self.containers[usize::from(with_pod)].get_or_init(|| {
+            let none = (Value::Null, Vec::new());
+            ctx.pods()
+                .iter()
+                .enumerate()
+                .map(|(i, pod)| {
+                    let (pv, pg) = if with_pod { &self.pods(ctx)[i] } else { &none };
+                    pod.containers
+                        .iter()
+                        .map(|c| container_view(ctx.doc, pod, pv, pg, *c))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+}
+
 /// The pod-level spec as JSON, with an Argo template's overrides applied.
 fn pod_view(doc: &Document, pod: &PodView) -> (Value, Grafts) {
     let mut v = doc.to_json(pod.spec);
@@ -468,21 +503,15 @@ impl Policy {
                 );
             }
             Target::PodSpec => {
-                for pod in ctx.pods() {
-                    let (v, g) = pod_view(ctx.doc, pod);
-                    self.eval(rule, ctx, &v, &g, None, out);
+                for (v, g) in ctx.memo.policy.pods(ctx) {
+                    self.eval(rule, ctx, v, g, None, out);
                 }
             }
             Target::Container => {
-                for pod in ctx.pods() {
-                    let (pv, pg) = if self.needs_pod {
-                        pod_view(ctx.doc, pod)
-                    } else {
-                        (Value::Null, Vec::new())
-                    };
-                    for c in &pod.containers {
-                        let (v, g) = container_view(ctx.doc, pod, &pv, &pg, *c);
-                        self.eval(rule, ctx, &v, &g, Some(c), out);
+                let views = ctx.memo.policy.containers(ctx, self.needs_pod);
+                for (pod, views) in ctx.pods().iter().zip(views) {
+                    for (c, (v, g)) in pod.containers.iter().zip(views) {
+                        self.eval(rule, ctx, v, g, Some(c), out);
                     }
                 }
             }

@@ -179,6 +179,7 @@ pub fn scan_text(
                 workload: workload.as_ref(),
                 index,
                 settings: &opts.settings,
+                memo: Default::default(),
             };
             for rule in &enabled {
                 rule.check.run(rule, &ctx, &mut findings);

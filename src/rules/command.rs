@@ -2757,57 +2757,104 @@ fn code_checks(a: &mut Analyser, sid: usize, lang: &str) {
 // ---------------------------------------------------------------------------------------
 // The rule entry point.
 
+/// The command rules that share one analysis (`command-env-secret-literal` reads the
+/// environment, not the commands, and runs on its own).
+const ANALYSED: &[&Rule] = &[
+    &DOWNLOAD_EXEC,
+    &REVERSE_SHELL,
+    &ENCODED_PAYLOAD,
+    &CRYPTO_MINER,
+    &CLOUD_METADATA,
+    &HOST_ESCAPE,
+    &CLUSTER_API_ABUSE,
+    &EVASION,
+    &HOST_PERSISTENCE,
+    &SUDO,
+];
+
+/// Report `rule`'s findings. The commands of the object are analysed once, by the first
+/// command rule that runs; every rule then takes its own findings from the memo.
 fn run(ctx: &Ctx, out: &mut Vec<Finding>, rule: &'static Rule) {
+    let mut memo = ctx.memo.command.borrow_mut();
+    let all = memo.get_or_insert_with(|| analyse(ctx));
+    if let Some(i) = all.iter().position(|(id, _)| *id == rule.id) {
+        out.append(&mut all.swap_remove(i).1);
+    }
+}
+
+/// Every analysed command rule's findings on the object, by rule, in the order a rule
+/// running alone would report them.
+fn analyse(ctx: &Ctx) -> Vec<(&'static str, Vec<Finding>)> {
+    let mut by_rule: Vec<(&'static str, Vec<Finding>)> =
+        ANALYSED.iter().map(|r| (r.id, Vec::new())).collect();
     for (pod, c) in ctx.containers() {
         let mut a = Analyser::new(ctx, pod, c.node);
         a.container(c.node);
+        if a.hits.is_empty() {
+            continue;
+        }
         let name = ctx.container_name(c);
         let locator = ctx.doc.locator(c.node);
-        let mut seen: std::collections::BTreeSet<(Arc<str>, Span, String)> =
-            std::collections::BTreeSet::new();
-        for h in a
-            .hits
-            .iter()
-            .filter(|h| h.rule == rule.id)
-            .take(MAX_FINDINGS_PER_RULE)
-        {
-            let (path, span) = a.place(&h.loc);
-            let key = (path.clone(), span, h.message.clone());
-            if !seen.insert(key) {
-                continue;
-            }
-            let mut f = ctx.finding_at(
-                rule,
-                span,
-                format!("{locator}.command"),
-                h.value.clone(),
-                format!("{} ({name})", h.message),
-            );
-            f.path = path.clone();
-            f.label.clone_from(&h.label);
-            for (loc, text) in &h.extra {
-                let (p, s) = a.place(loc);
-                if p == path && s != span {
-                    f.labels.push(Label {
-                        span: s,
-                        text: text.clone(),
-                    });
-                }
-            }
-            if let Some((tloc, text)) = a.trigger(&h.loc) {
-                let (p, s) = a.place(&tloc);
-                if p == path {
-                    f.labels.push(Label { span: s, text });
-                } else {
-                    f.related.push(Related {
-                        path: p,
-                        span: s,
-                        text,
-                    });
-                }
-            }
-            out.push(f.with_help(h.help));
+        for (rule, out) in ANALYSED.iter().zip(by_rule.iter_mut()) {
+            report(ctx, &a, rule, &name, &locator, &mut out.1);
         }
+    }
+    by_rule
+}
+
+/// One container's findings of `rule`, deduplicated by place and message.
+fn report(
+    ctx: &Ctx,
+    a: &Analyser,
+    rule: &'static Rule,
+    name: &str,
+    locator: &str,
+    out: &mut Vec<Finding>,
+) {
+    let mut seen: std::collections::BTreeSet<(Arc<str>, Span, String)> =
+        std::collections::BTreeSet::new();
+    for h in a
+        .hits
+        .iter()
+        .filter(|h| h.rule == rule.id)
+        .take(MAX_FINDINGS_PER_RULE)
+    {
+        let (path, span) = a.place(&h.loc);
+        let key = (path.clone(), span, h.message.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        let mut f = ctx.finding_at(
+            rule,
+            span,
+            format!("{locator}.command"),
+            h.value.clone(),
+            format!("{} ({name})", h.message),
+        );
+        f.path = path.clone();
+        f.label.clone_from(&h.label);
+        for (loc, text) in &h.extra {
+            let (p, s) = a.place(loc);
+            if p == path && s != span {
+                f.labels.push(Label {
+                    span: s,
+                    text: text.clone(),
+                });
+            }
+        }
+        if let Some((tloc, text)) = a.trigger(&h.loc) {
+            let (p, s) = a.place(&tloc);
+            if p == path {
+                f.labels.push(Label { span: s, text });
+            } else {
+                f.related.push(Related {
+                    path: p,
+                    span: s,
+                    text,
+                });
+            }
+        }
+        out.push(f.with_help(h.help));
     }
 }
 

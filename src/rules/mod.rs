@@ -190,6 +190,19 @@ pub struct Ctx<'a> {
     pub workload: Option<&'a Workload>,
     pub index: &'a Index,
     pub settings: &'a Settings,
+    /// Work shared by several rules on this object, done once (see [`Memo`]).
+    pub memo: Memo,
+}
+
+/// Results several rules of one object share, computed by the first rule that needs them:
+/// the ten command rules read one analysis of the commands instead of ten, and the
+/// policies one JSON view of each pod and container instead of one per policy.
+#[derive(Default)]
+pub struct Memo {
+    /// Command-rule findings by rule id, taken by each rule when it runs.
+    pub command: std::cell::RefCell<Option<Vec<(&'static str, Vec<Finding>)>>>,
+    /// The JSON views the declarative policies evaluate.
+    pub policy: crate::policy::Views,
 }
 
 impl Ctx<'_> {
