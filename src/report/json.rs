@@ -25,27 +25,76 @@
 
 use crate::finding::Finding;
 use crate::scan::Outcome;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::Write;
 
 pub const VERSION: u32 = 1;
 
+/// One finding as the report writes it. Fields are in alphabetical order: the report has
+/// always listed them so (it was built from sorted JSON maps), and consumers diff it.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    attack: &'a [&'a str],
+    column: usize,
+    end_column: usize,
+    end_line: usize,
+    fingerprint: String,
+    help: Option<&'a str>,
+    line: usize,
+    message: &'a str,
+    object: ObjectOut<'a>,
+    path: &'a str,
+    rule: &'a str,
+    severity: &'a str,
+    suppressed: Option<SuppressedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ObjectOut<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    name: Option<&'a str>,
+    namespace: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    justification: &'a str,
+    kind: &'a str,
+}
+
+impl<'a> FindingOut<'a> {
+    fn of(f: &'a Finding) -> Self {
+        FindingOut {
+            attack: f.attack,
+            column: f.column,
+            end_column: f.end_column,
+            end_line: f.end_line,
+            fingerprint: f.fingerprint(),
+            help: f.help.as_deref(),
+            line: f.line,
+            message: &f.message,
+            object: ObjectOut {
+                api_version: &f.object.api_version,
+                kind: &f.object.kind,
+                name: f.object.name.as_deref(),
+                namespace: f.object.namespace.as_deref(),
+            },
+            path: &f.path,
+            rule: f.rule,
+            severity: f.severity.as_str(),
+            suppressed: f.suppressed.as_ref().map(|s| SuppressedOut {
+                justification: &s.justification,
+                kind: s.kind,
+            }),
+        }
+    }
+}
+
 pub fn finding_json(f: &Finding) -> Value {
-    json!({
-        "rule": f.rule,
-        "severity": f.severity.as_str(),
-        "message": f.message,
-        "path": &*f.path,
-        "line": f.line,
-        "column": f.column,
-        "end_line": f.end_line,
-        "end_column": f.end_column,
-        "object": f.object,
-        "attack": f.attack,
-        "fingerprint": f.fingerprint(),
-        "help": f.help,
-        "suppressed": f.suppressed,
-    })
+    serde_json::to_value(FindingOut::of(f)).unwrap_or(Value::Null)
 }
 
 fn summary(o: &Outcome) -> Value {
@@ -77,32 +126,48 @@ pub fn to_value(o: &Outcome) -> Value {
     })
 }
 
-/// Stream the report: one finding is built at a time, so memory does not grow with the
-/// number of findings. The same JSON as `to_value`, with `version` and `tool` first.
-pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
-    let pretty = |v: &Value| serde_json::to_string_pretty(v).map_err(std::io::Error::other);
-    let indent = |s: String, n: usize| {
-        let pad = " ".repeat(n);
-        s.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
-    };
-    writeln!(out, "{{")?;
-    writeln!(out, "  \"version\": {VERSION},")?;
-    let tool = json!({"name": "cronguard", "version": env!("CARGO_PKG_VERSION")});
-    writeln!(out, "  \"tool\": {},", indent(pretty(&tool)?, 2))?;
-    if o.findings.is_empty() {
-        writeln!(out, "  \"findings\": [],")?;
-    } else {
-        writeln!(out, "  \"findings\": [")?;
-        for (i, f) in o.findings.iter().enumerate() {
-            let sep = if i + 1 == o.findings.len() { "" } else { "," };
-            writeln!(out, "    {}{sep}", indent(pretty(&finding_json(f))?, 4))?;
-        }
-        writeln!(out, "  ],")?;
+/// The findings, serialised one at a time as the array is written.
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(FindingOut::of))
     }
-    let skipped = serde_json::to_value(&o.skipped).map_err(std::io::Error::other)?;
-    writeln!(out, "  \"skipped\": {},", indent(pretty(&skipped)?, 2))?;
-    writeln!(out, "  \"summary\": {}", indent(pretty(&summary(o))?, 2))?;
-    writeln!(out, "}}")
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Findings<'a>,
+    skipped: &'a [crate::source::Skipped],
+    summary: Value,
+}
+
+/// Stream the report: findings are serialised straight to the (buffered) output, so
+/// memory does not grow with the number of findings. The same JSON as `to_value`, with
+/// `version` and `tool` first.
+pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
+    let report = Report {
+        version: VERSION,
+        tool: Tool {
+            name: "cronguard",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: Findings(&o.findings),
+        skipped: &o.skipped,
+        summary: summary(o),
+    };
+    serde_json::to_writer_pretty(&mut buf, &report).map_err(std::io::Error::other)?;
+    buf.write_all(b"\n")?;
+    buf.flush()
 }
 
 #[cfg(test)]
