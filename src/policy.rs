@@ -69,6 +69,10 @@ pub struct Policy {
     validator: jsonschema::Validator,
     /// Whether the schema mentions `_pod` (else container views skip building it).
     needs_pod: bool,
+    /// The only top-level fields of the target the `match` can see, when that is known
+    /// (see [`projection`]): the view then holds just those, and is built per policy
+    /// instead of converting the whole pod spec or container.
+    fields: Option<Vec<String>>,
     pub flagged: Vec<Example>,
     pub clean: Vec<Example>,
     /// The file it was read from (`policies/host-pid.yaml` for built-ins).
@@ -276,6 +280,16 @@ pub fn parse(path: &str, text: &str) -> Result<&'static Rule, FileError> {
             }
         })
         .collect();
+    let fields = projection(
+        &schema,
+        [
+            message.as_str(),
+            label.as_str(),
+            label_missing.as_deref().unwrap_or_default(),
+            value.as_deref().unwrap_or_default(),
+            help.as_str(),
+        ],
+    );
     let policy: &'static Policy = Box::leak(Box::new(Policy {
         target,
         report,
@@ -285,6 +299,7 @@ pub fn parse(path: &str, text: &str) -> Result<&'static Rule, FileError> {
         value,
         help,
         needs_pod: schema.to_string().contains("\"_pod\""),
+        fields,
         schema,
         validator,
         flagged,
@@ -377,7 +392,7 @@ impl Views {
                     let (pv, pg) = if with_pod { &self.pods(ctx)[i] } else { &none };
                     pod.containers
                         .iter()
-                        .map(|c| container_view(ctx.doc, pod, pv, pg, *c))
+                        .map(|c| container_view(ctx.doc, pod, pv, pg, *c, None))
                         .collect()
                 })
                 .collect()
@@ -397,6 +412,12 @@ fn pod_view(doc: &Document, pod: &PodView) -> (Value, Grafts) {
             }
         }
     }
+    fix_sysctl_names(&mut v);
+    (v, g)
+}
+
+/// Sysctl names with `/` separators read as `.`, as the kubelet reads them.
+fn fix_sysctl_names(v: &mut Value) {
     if let Some(list) = v
         .pointer_mut("/securityContext/sysctls")
         .and_then(Value::as_array_mut)
@@ -407,7 +428,6 @@ fn pod_view(doc: &Document, pod: &PodView) -> (Value, Grafts) {
             }
         }
     }
-    (v, g)
 }
 
 /// A container as JSON with its effective securityContext and the pod under `_pod`.
@@ -417,12 +437,34 @@ fn container_view(
     pod_json: &Value,
     pod_grafts: &Grafts,
     c: ContainerRef,
+    fields: Option<&[String]>,
 ) -> (Value, Grafts) {
-    let mut v = doc.to_json(c.node);
+    let keep = |n: &str| fields.is_none_or(|f| f.iter().any(|x| x == n));
+    let mut v = match fields {
+        Some(_) if doc.is_map(c.node) => Value::Object(
+            doc.map(c.node)
+                .iter()
+                .filter_map(|&(k, val)| {
+                    let name = key_text(doc, k).filter(|n| keep(n))?;
+                    Some((name.to_string(), doc.to_json(val)))
+                })
+                .collect(),
+        ),
+        _ => doc.to_json(c.node),
+    };
     let mut g = vec![(String::new(), c.node)];
     let Value::Object(obj) = &mut v else {
         return (v, g);
     };
+    if !keep("securityContext") {
+        if !pod_json.is_null() && keep("_pod") {
+            obj.insert("_pod".into(), pod_json.clone());
+            for (p, n) in pod_grafts {
+                g.push((format!("/_pod{p}"), *n));
+            }
+        }
+        return (v, g);
+    }
     let own = doc.get(c.node, "securityContext");
     let mut sc = match own.map(|n| doc.to_json(n)) {
         Some(Value::Object(m)) => m,
@@ -443,7 +485,7 @@ fn container_view(
     if own.is_some() || inherited {
         obj.insert("securityContext".into(), Value::Object(sc));
     }
-    if !pod_json.is_null() {
+    if !pod_json.is_null() && keep("_pod") {
         obj.insert("_pod".into(), pod_json.clone());
     }
     for (p, n) in pod_grafts {
@@ -487,9 +529,88 @@ fn render_value(v: Option<&Value>) -> String {
     }
 }
 
+/// The top-level fields of a target that `schema` can look at, when it only constrains
+/// named properties (root keywords `properties`, `required`, `type` and annotations): the
+/// result of validating a view with just those fields is the same as validating the whole
+/// target. `None` when any other root keyword (`additionalProperties`, `not`, `$ref`,
+/// combinators...) could see the rest, or when a root `required` error would render the
+/// whole target into a `{value}` template.
+fn projection<'a>(
+    schema: &Value,
+    templates: impl IntoIterator<Item = &'a str>,
+) -> Option<Vec<String>> {
+    const ROOT: &[&str] = &[
+        "properties",
+        "required",
+        "type",
+        "title",
+        "description",
+        "$comment",
+    ];
+    let root = schema.as_object()?;
+    if root.keys().any(|k| !ROOT.contains(&k.as_str())) {
+        return None;
+    }
+    if root.get("type").is_some_and(|t| t != "object") {
+        return None;
+    }
+    let mut fields: Vec<String> = match root.get("properties") {
+        Some(p) => p.as_object()?.keys().cloned().collect(),
+        None => Vec::new(),
+    };
+    if let Some(r) = root.get("required") {
+        if templates.into_iter().any(|t| t.contains("{value}")) {
+            return None;
+        }
+        for f in r.as_array()? {
+            fields.push(f.as_str()?.to_string());
+        }
+    }
+    fields.sort();
+    fields.dedup();
+    Some(fields)
+}
+
+/// `pod_view` restricted to `fields` (the same JSON for those keys, nothing else).
+fn pod_view_of(doc: &Document, pod: &PodView, fields: &[String]) -> (Value, Grafts) {
+    if !doc.is_map(pod.spec) {
+        return pod_view(doc, pod);
+    }
+    let wanted = |k: NodeId| key_text(doc, k).filter(|n| fields.iter().any(|f| f == n));
+    let mut obj = serde_json::Map::new();
+    let mut g = vec![(String::new(), pod.spec)];
+    for &(k, val) in doc.map(pod.spec) {
+        if let Some(name) = wanted(k) {
+            obj.insert(name.to_string(), doc.to_json(val));
+        }
+    }
+    if let Some(o) = pod.overlay {
+        for &(k, val) in doc.map(o) {
+            if let Some(name) = wanted(k) {
+                obj.insert(name.to_string(), doc.to_json(val));
+                g.push((format!("/{}", escape(name)), val));
+            }
+        }
+    }
+    let mut v = Value::Object(obj);
+    fix_sysctl_names(&mut v);
+    (v, g)
+}
+
 impl Policy {
     /// Evaluate the policy on one object.
     pub fn check(&self, rule: &Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
+        self.check_views(rule, ctx, self.fields.as_deref(), out);
+    }
+
+    /// Evaluate on views restricted to `fields`, or on the whole views (`None`).
+    fn check_views(
+        &self,
+        rule: &Rule,
+        ctx: &Ctx,
+        fields: Option<&[String]>,
+        out: &mut Vec<Finding>,
+    ) {
         match self.target {
             Target::Object => {
                 let v = ctx.doc.to_json(ctx.obj.node);
@@ -502,9 +623,29 @@ impl Policy {
                     out,
                 );
             }
+            Target::PodSpec if let Some(fields) = fields => {
+                for pod in ctx.pods() {
+                    let (v, g) = pod_view_of(ctx.doc, pod, fields);
+                    self.eval(rule, ctx, &v, &g, None, out);
+                }
+            }
             Target::PodSpec => {
                 for (v, g) in ctx.memo.policy.pods(ctx) {
                     self.eval(rule, ctx, v, g, None, out);
+                }
+            }
+            Target::Container if let Some(fields) = fields => {
+                let none = (Value::Null, Vec::new());
+                for (i, pod) in ctx.pods().iter().enumerate() {
+                    let (pv, pg) = if fields.iter().any(|f| f == "_pod") {
+                        &ctx.memo.policy.pods(ctx)[i]
+                    } else {
+                        &none
+                    };
+                    for c in &pod.containers {
+                        let (v, g) = container_view(ctx.doc, pod, pv, pg, *c, Some(fields));
+                        self.eval(rule, ctx, &v, &g, Some(c), out);
+                    }
                 }
             }
             Target::Container => {
@@ -855,6 +996,118 @@ mod tests {
     }
 
     #[test]
+    fn projection_needs_a_schema_that_only_names_properties() {
+        let p = |v: Value, t: &[&str]| projection(&v, t.iter().copied());
+        let s = serde_json::json!({"properties": {"hostPID": {"not": {"const": true}}}});
+        assert_eq!(p(s, &["{value}"]), Some(vec!["hostPID".to_string()]));
+        let s = serde_json::json!({"required": ["securityContext"], "properties": {"a": {}}});
+        assert_eq!(
+            p(s.clone(), &["{container}"]),
+            Some(vec!["a".to_string(), "securityContext".to_string()])
+        );
+        // A root `required` error renders the whole target into `{value}`.
+        assert_eq!(p(s, &["{value}"]), None);
+        for other in [
+            serde_json::json!({"additionalProperties": false}),
+            serde_json::json!({"not": {"required": ["x"]}}),
+            serde_json::json!({"anyOf": [{"required": ["x"]}]}),
+            serde_json::json!({"$ref": "#/$defs/x"}),
+            serde_json::json!({"type": "array"}),
+            serde_json::json!({"minProperties": 3}),
+        ] {
+            assert_eq!(p(other.clone(), &[]), None, "{other}");
+        }
+        for (id, _) in BUILTIN {
+            let rule = crate::rules::find(id).unwrap();
+            let Check::Policy(pol) = rule.check else {
+                panic!("{id} is not a policy")
+            };
+            assert!(
+                pol.fields.is_some(),
+                "{id}: built-in policies are projected"
+            );
+        }
+    }
+
+    /// Projected views give exactly the findings of whole views, on every example of every
+    /// built-in policy and on every fixture of the pod-security rules.
+    #[test]
+    fn projected_views_find_what_whole_views_find() {
+        let mut texts: Vec<String> = Vec::new();
+        for (id, _) in BUILTIN {
+            let Check::Policy(pol) = crate::rules::find(id).unwrap().check else {
+                unreachable!()
+            };
+            texts.extend(pol.flagged.iter().chain(&pol.clean).map(|e| e.text.clone()));
+        }
+        for entry in walkdir_yaml(std::path::Path::new("testdata/rules")) {
+            texts.push(std::fs::read_to_string(entry).unwrap());
+        }
+        assert!(texts.len() > 50, "{} texts", texts.len());
+        let mut compared = 0;
+        for text in &texts {
+            let loaded = crate::yaml::load(text, &crate::yaml::Limits::default());
+            for doc in &loaded.docs {
+                let Ok(objs) = crate::k8s::objects(doc) else {
+                    continue;
+                };
+                for obj in &objs {
+                    let wl = crate::k8s::workload(doc, obj);
+                    let path: Arc<str> = Arc::from("t.yaml");
+                    let index = crate::index::Index::default();
+                    let settings = crate::config::Settings::default();
+                    let ctx = Ctx {
+                        path: &path,
+                        src: text,
+                        doc,
+                        obj,
+                        workload: wl.as_ref(),
+                        index: &index,
+                        settings: &settings,
+                        memo: crate::rules::Memo::default(),
+                    };
+                    for (id, _) in BUILTIN {
+                        let rule = crate::rules::find(id).unwrap();
+                        let Check::Policy(pol) = rule.check else {
+                            unreachable!()
+                        };
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        pol.check_views(rule, &ctx, pol.fields.as_deref(), &mut a);
+                        pol.check_views(rule, &ctx, None, &mut b);
+                        let key = |f: &Finding| {
+                            (f.span, f.message.clone(), f.label.clone(), f.fingerprint())
+                        };
+                        assert_eq!(
+                            a.iter().map(key).collect::<Vec<_>>(),
+                            b.iter().map(key).collect::<Vec<_>>(),
+                            "{id} on {text}"
+                        );
+                        compared += a.len();
+                    }
+                }
+            }
+        }
+        assert!(compared > 20, "only {compared} findings compared");
+    }
+
+    fn walkdir_yaml(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
     fn container_view_inherits_pod_security_context() {
         let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  securityContext: {runAsUser: 0, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: a\n    image: x\n    securityContext: {runAsUser: 5}\n";
         let loaded = crate::yaml::load(src, &crate::yaml::Limits::default());
@@ -863,7 +1116,7 @@ mod tests {
         let wl = crate::k8s::workload(doc, &objs[0]).unwrap();
         let pod = &wl.pods[0];
         let (pv, pg) = pod_view(doc, pod);
-        let (cv, cg) = container_view(doc, pod, &pv, &pg, pod.containers[0]);
+        let (cv, cg) = container_view(doc, pod, &pv, &pg, pod.containers[0], None);
         assert_eq!(
             cv["securityContext"]["runAsUser"], 5,
             "the container's own value wins"
