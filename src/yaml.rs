@@ -786,7 +786,7 @@ impl Document {
                         let mut obj = serde_json::Map::with_capacity(entries.len());
                         for ((k, _), v) in entries.iter().zip(vals) {
                             let key = match &self.nodes[*k as usize].kind {
-                                Kind::Scalar { text, .. } => text.to_string(),
+                                Kind::Scalar { text, .. } => String::from(&**text),
                                 _ => "<complex key>".to_string(),
                             };
                             obj.insert(key, v);
