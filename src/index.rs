@@ -100,6 +100,110 @@ pub struct Index {
     pub bindings: Vec<Binding>,
     pub roles: Vec<Role>,
     pub config_maps: Vec<ConfigMap>,
+    /// Hash tables over the lists, built at the first lookup (every workload asks; a linear
+    /// search per question was O(workloads x bindings)). Reset by every `&mut` method.
+    lookup: std::sync::OnceLock<Lookup>,
+    /// Set by every query: the scan tells from it whether a file's checks depended on the
+    /// index (see `scan::scan`).
+    consulted: Consulted,
+}
+
+#[derive(Debug, Default)]
+struct Consulted(std::sync::atomic::AtomicBool);
+
+impl Clone for Consulted {
+    fn clone(&self) -> Self {
+        Consulted(std::sync::atomic::AtomicBool::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+type NsName = (String, String);
+
+/// Positions in the lists, by what the queries ask for. Each list keeps its order, so a
+/// lookup returns what the linear search returned: the first match, or every match in
+/// list order.
+#[derive(Clone, Debug, Default)]
+struct Lookup {
+    service_accounts: std::collections::HashMap<NsName, usize>,
+    config_maps: std::collections::HashMap<NsName, usize>,
+    /// (kind, name) -> roles of that kind and name, in list order.
+    roles: std::collections::HashMap<(String, String), Vec<usize>>,
+    /// Bindings with a subject naming the ServiceAccount (directly or as its user name).
+    by_account: std::collections::HashMap<NsName, Vec<usize>>,
+    /// Bindings to the `system:serviceaccounts:<ns>` group.
+    by_namespace_group: std::collections::HashMap<String, Vec<usize>>,
+    /// Bindings to `system:serviceaccounts` or `system:authenticated`.
+    to_everyone: Vec<usize>,
+}
+
+fn ns_name(id: &ObjectId) -> Option<NsName> {
+    Some((
+        id.namespace.as_deref().unwrap_or("default").to_string(),
+        id.name.clone()?,
+    ))
+}
+
+impl Lookup {
+    fn build(i: &Index) -> Lookup {
+        let mut l = Lookup::default();
+        for (n, sa) in i.service_accounts.iter().enumerate() {
+            if let Some(k) = ns_name(&sa.id) {
+                l.service_accounts.entry(k).or_insert(n);
+            }
+        }
+        for (n, cm) in i.config_maps.iter().enumerate() {
+            if let Some(k) = ns_name(&cm.id) {
+                l.config_maps.entry(k).or_insert(n);
+            }
+        }
+        for (n, r) in i.roles.iter().enumerate() {
+            if let Some(name) = &r.id.name {
+                l.roles
+                    .entry((r.id.kind.clone(), name.clone()))
+                    .or_default()
+                    .push(n);
+            }
+        }
+        for (n, b) in i.bindings.iter().enumerate() {
+            let bns = b.id.namespace.as_deref().unwrap_or("default");
+            for s in &b.subjects {
+                let list = match s.kind.as_str() {
+                    "ServiceAccount" => l
+                        .by_account
+                        .entry((
+                            s.namespace.as_deref().unwrap_or(bns).to_string(),
+                            s.name.clone(),
+                        ))
+                        .or_default(),
+                    "User" => match s
+                        .name
+                        .strip_prefix("system:serviceaccount:")
+                        .and_then(|r| r.split_once(':'))
+                    {
+                        Some((ns, name)) => l
+                            .by_account
+                            .entry((ns.to_string(), name.to_string()))
+                            .or_default(),
+                        None => continue,
+                    },
+                    "Group" => match s.name.as_str() {
+                        "system:serviceaccounts" | "system:authenticated" => &mut l.to_everyone,
+                        g => match g.strip_prefix("system:serviceaccounts:") {
+                            Some(ns) => l.by_namespace_group.entry(ns.to_string()).or_default(),
+                            None => continue,
+                        },
+                    },
+                    _ => continue,
+                };
+                if list.last() != Some(&n) {
+                    list.push(n);
+                }
+            }
+        }
+        l
+    }
 }
 
 fn pairs(doc: &Document, node: Option<crate::yaml::NodeId>) -> Vec<(String, String)> {
@@ -130,6 +234,7 @@ fn strings(doc: &Document, node: Option<crate::yaml::NodeId>) -> Vec<String> {
 impl Index {
     /// Add one object if it is of an indexed kind.
     pub fn add(&mut self, path: &Arc<str>, src: &Arc<str>, doc: &Document, obj: &Object) {
+        self.lookup.take();
         let at = Located {
             path: path.clone(),
             span: doc.span(obj.node),
@@ -255,6 +360,7 @@ impl Index {
 
     /// Merge another index (from another thread) into this one.
     pub fn extend(&mut self, other: Index) {
+        self.lookup.take();
         self.service_accounts.extend(other.service_accounts);
         self.bindings.extend(other.bindings);
         self.roles.extend(other.roles);
@@ -263,6 +369,7 @@ impl Index {
 
     /// Sort everything so lookups and reports are deterministic.
     pub fn sort(&mut self) {
+        self.lookup.take();
         let key = |a: &Located| (a.path.clone(), a.span.start);
         self.service_accounts.sort_by_key(|x| key(&x.at));
         self.bindings.sort_by_key(|x| key(&x.at));
@@ -270,15 +377,29 @@ impl Index {
         self.config_maps.sort_by_key(|x| key(&x.at));
     }
 
+    fn lookup(&self) -> &Lookup {
+        self.consulted
+            .0
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.lookup.get_or_init(|| Lookup::build(self))
+    }
+
+    /// Whether any query was made of this index.
+    pub fn consulted(&self) -> bool {
+        self.consulted.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
-        self.service_accounts.iter().find(|s| {
-            s.id.name.as_deref() == Some(name)
-                && s.id.namespace.as_deref().unwrap_or("default") == namespace
-        })
+        let n = *self
+            .lookup()
+            .service_accounts
+            .get(&(namespace.to_string(), name.to_string()))?;
+        self.service_accounts.get(n)
     }
 
     /// The source text of an indexed file (kept by its ConfigMaps).
     pub fn source_of(&self, path: &str) -> Option<&Arc<str>> {
+        self.lookup();
         self.config_maps
             .iter()
             .find(|c| &*c.at.path == path)
@@ -289,16 +410,18 @@ impl Index {
     /// in `namespace` finds a Role of that namespace, or a ClusterRole.
     pub fn role(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&Role> {
         let ns = namespace.unwrap_or("default");
-        self.roles.iter().find(|r| {
-            r.id.kind == kind
-                && r.id.name.as_deref() == Some(name)
-                && (kind == "ClusterRole" || r.id.namespace.as_deref().unwrap_or("default") == ns)
-        })
+        self.lookup()
+            .roles
+            .get(&(kind.to_string(), name.to_string()))?
+            .iter()
+            .map(|&n| &self.roles[n])
+            .find(|r| kind == "ClusterRole" || r.id.namespace.as_deref().unwrap_or("default") == ns)
     }
 
     /// The rules `role` grants, including those of the ClusterRoles it aggregates (followed
     /// transitively, each role once). Selectors without `matchLabels` are not followed.
     pub fn rules_of<'a>(&'a self, role: &'a Role) -> Vec<(&'a Role, &'a PolicyRule)> {
+        self.lookup();
         let mut seen: Vec<*const Role> = vec![std::ptr::from_ref(role)];
         let mut todo = vec![role];
         let mut out = Vec::new();
@@ -330,8 +453,23 @@ impl Index {
     ) -> Vec<(&Binding, &Subject)> {
         let user = format!("system:serviceaccount:{namespace}:{name}");
         let ns_group = format!("system:serviceaccounts:{namespace}");
-        self.bindings
-            .iter()
+        let l = self.lookup();
+        let mut candidates: Vec<usize> = l
+            .by_account
+            .get(&(namespace.to_string(), name.to_string()))
+            .into_iter()
+            .flatten()
+            .chain(l.by_namespace_group.get(namespace).into_iter().flatten())
+            .chain(&l.to_everyone)
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        // The same test as before on each candidate, so the subject reported is the first
+        // matching one of the binding.
+        candidates
+            .into_iter()
+            .map(|n| &self.bindings[n])
             .filter_map(|b| {
                 let bns = b.id.namespace.as_deref().unwrap_or("default");
                 b.subjects
@@ -355,9 +493,134 @@ impl Index {
     }
 
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
-        self.config_maps.iter().find(|s| {
-            s.id.name.as_deref() == Some(name)
-                && s.id.namespace.as_deref().unwrap_or("default") == namespace
-        })
+        let n = *self
+            .lookup()
+            .config_maps
+            .get(&(namespace.to_string(), name.to_string()))?;
+        self.config_maps.get(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_of(src: &str) -> Index {
+        let loaded = crate::yaml::load(src, &crate::yaml::Limits::default());
+        let path: Arc<str> = Arc::from("rbac.yaml");
+        let text: Arc<str> = Arc::from(src);
+        let mut i = Index::default();
+        for doc in &loaded.docs {
+            for o in &crate::k8s::objects(doc).unwrap() {
+                i.add(&path, &text, doc, o);
+            }
+        }
+        i.sort();
+        i
+    }
+
+    /// The linear search the hash tables replaced: the reference for the lookups.
+    fn bindings_linear<'a>(i: &'a Index, namespace: &str, name: &str) -> Vec<(&'a str, &'a str)> {
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        let ns_group = format!("system:serviceaccounts:{namespace}");
+        i.bindings
+            .iter()
+            .filter_map(|b| {
+                let bns = b.id.namespace.as_deref().unwrap_or("default");
+                let s = b.subjects.iter().find(|s| match s.kind.as_str() {
+                    "ServiceAccount" => {
+                        s.name == name && s.namespace.as_deref().unwrap_or(bns) == namespace
+                    }
+                    "User" => s.name == user,
+                    "Group" => {
+                        matches!(
+                            s.name.as_str(),
+                            "system:serviceaccounts" | "system:authenticated"
+                        ) || s.name == ns_group
+                    }
+                    _ => false,
+                })?;
+                Some((b.id.name.as_deref().unwrap_or(""), s.name.as_str()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lookups_answer_what_a_linear_search_answers() {
+        let mut src = String::new();
+        let subjects = [
+            "{kind: ServiceAccount, name: app}",
+            "{kind: ServiceAccount, name: app, namespace: other}",
+            "{kind: User, name: 'system:serviceaccount:team:app'}",
+            "{kind: User, name: alice}",
+            "{kind: Group, name: 'system:serviceaccounts:team'}",
+            "{kind: Group, name: 'system:authenticated'}",
+            "{kind: Group, name: devs}",
+        ];
+        for n in 0..40 {
+            let a = subjects[n % subjects.len()];
+            let b = subjects[(n * 3 + 1) % subjects.len()];
+            let (kind, ns) = if n % 4 == 0 {
+                ("ClusterRoleBinding", String::new())
+            } else {
+                (
+                    "RoleBinding",
+                    format!("  namespace: {}\n", ["team", "other"][n % 2]),
+                )
+            };
+            src.push_str(&format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: b{n:02}\n{ns}roleRef: {{kind: ClusterRole, name: r{}}}\nsubjects: [{a}, {b}]\n---\n",
+                n % 3
+            ));
+            src.push_str(&format!(
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: sa{}, namespace: {}}}\n---\n",
+                n % 7,
+                ["team", "other"][n % 2]
+            ));
+        }
+        src.push_str("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r1}\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r1, namespace: team}\nrules: []\n");
+        let i = index_of(&src);
+        assert!(!i.consulted());
+        for ns in ["team", "other", "default", "x"] {
+            for name in ["app", "sa1", "alice", "nobody"] {
+                let fast: Vec<(&str, &str)> = i
+                    .bindings_of_service_account(ns, name)
+                    .into_iter()
+                    .map(|(b, s)| (b.id.name.as_deref().unwrap_or(""), s.name.as_str()))
+                    .collect();
+                assert_eq!(fast, bindings_linear(&i, ns, name), "{ns}/{name}");
+                let linear = i.service_accounts.iter().find(|s| {
+                    s.id.name.as_deref() == Some(name)
+                        && s.id.namespace.as_deref().unwrap_or("default") == ns
+                });
+                assert_eq!(
+                    i.service_account(ns, name).map(|s| s.at.span),
+                    linear.map(|s| s.at.span)
+                );
+            }
+        }
+        assert!(i.consulted());
+        assert!(!i.bindings_of_service_account("team", "app").is_empty());
+        // A Role of the namespace, else the ClusterRole, as before.
+        let r = i.role("Role", "r1", Some("team")).unwrap();
+        assert_eq!(r.id.namespace.as_deref(), Some("team"));
+        assert!(i.role("Role", "r1", Some("other")).is_none());
+        assert!(i.role("ClusterRole", "r1", Some("other")).is_some());
+        assert!(i.role("ClusterRole", "r2", None).is_none());
+    }
+
+    #[test]
+    fn the_tables_follow_changes_to_the_index() {
+        let mut i =
+            index_of("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: n}\n");
+        assert!(i.service_account("n", "b").is_none());
+        i.extend(index_of(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b, namespace: n}\n",
+        ));
+        assert!(
+            i.service_account("n", "b").is_some(),
+            "lookup rebuilt after extend"
+        );
+        assert!(i.service_account("n", "a").is_some());
     }
 }

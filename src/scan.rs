@@ -112,8 +112,20 @@ pub fn scan_text(
     opts: &Options,
     out: &mut Outcome,
 ) {
-    out.stats.files += 1;
     let loaded = yaml::load(text, &opts.yaml_limits);
+    scan_loaded(path, text, &loaded, index, opts, out);
+}
+
+/// Scan one source's already loaded YAML.
+fn scan_loaded(
+    path: &Arc<str>,
+    text: &Arc<str>,
+    loaded: &yaml::Loaded,
+    index: &Index,
+    opts: &Options,
+    out: &mut Outcome,
+) {
+    out.stats.files += 1;
     let line_index = LineIndex::new(text);
     let is_template = looks_like_template(text);
     if is_template {
@@ -229,27 +241,102 @@ pub fn locate(f: &mut Finding, text: &str, li: &LineIndex) {
     f.end_column = ec;
 }
 
+/// What the index pass did with one source.
+enum First {
+    /// Not parsed yet (it mentions no indexed kind, or it could not be read: the scan pass
+    /// reports why).
+    Later,
+    /// Parsed for its index entries; it holds a workload, whose checks need the whole index,
+    /// so the scan pass parses it again.
+    Indexed(Index),
+    /// Parsed for its index entries and scanned at once, because no check of it read the
+    /// index (no workload, no binding whose role must be looked up): not parsed twice.
+    Done(Index, Outcome),
+}
+
 /// Scan sources: index pass, then the checks, in parallel, merged deterministically.
 pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
-    let index = build_index(sources, opts);
-    scan_with_index(sources, &index, opts)
+    let firsts: Vec<First> = sources
+        .par_iter()
+        .map(|s| {
+            let Ok(text) = read_text(s, &opts.read_limits) else {
+                return First::Later;
+            };
+            if !mentions_indexed_kind(&text) {
+                return First::Later;
+            }
+            let loaded = yaml::load(&text, &opts.yaml_limits);
+            let mut idx = Index::default();
+            let mut workloads = false;
+            for doc in &loaded.docs {
+                if let Ok(objs) = k8s::objects(doc) {
+                    for o in &objs {
+                        idx.add(&s.path, &text, doc, o);
+                        workloads |= k8s::workload(doc, o).is_some();
+                    }
+                }
+            }
+            if workloads {
+                // Workload checks follow references (ServiceAccounts, ConfigMaps).
+                return First::Indexed(idx);
+            }
+            // Scan it now against an empty index; if a check asked the index anything
+            // (a binding's role), the answer needs the whole index: scan it again later.
+            let probe = Index::default();
+            let mut out = Outcome::default();
+            scan_loaded(&s.path, &text, &loaded, &probe, opts, &mut out);
+            if probe.consulted() {
+                return First::Indexed(idx);
+            }
+            First::Done(idx, out)
+        })
+        .collect();
+    let mut index = Index::default();
+    let mut done: Vec<Option<Outcome>> = Vec::with_capacity(firsts.len());
+    for f in firsts {
+        match f {
+            First::Later => done.push(None),
+            First::Indexed(i) => {
+                index.extend(i);
+                done.push(None);
+            }
+            First::Done(i, o) => {
+                index.extend(i);
+                done.push(Some(o));
+            }
+        }
+    }
+    index.sort();
+    let parts: Vec<Outcome> = sources
+        .par_iter()
+        .zip(done)
+        .map(|(s, d)| d.unwrap_or_else(|| scan_one(s, &index, opts)))
+        .collect();
+    merge(parts, sources, opts)
+}
+
+fn scan_one(s: &Source, index: &Index, opts: &Options) -> Outcome {
+    let mut out = Outcome::default();
+    match read_text(s, &opts.read_limits) {
+        Ok(text) => scan_text(&s.path, &text, index, opts, &mut out),
+        Err(reason) => out.skipped.push(Skipped {
+            path: s.path.to_string(),
+            reason,
+        }),
+    }
+    out
 }
 
 pub fn scan_with_index(sources: &[Source], index: &Index, opts: &Options) -> Outcome {
     let parts: Vec<Outcome> = sources
         .par_iter()
-        .map(|s| {
-            let mut out = Outcome::default();
-            match read_text(s, &opts.read_limits) {
-                Ok(text) => scan_text(&s.path, &text, index, opts, &mut out),
-                Err(reason) => out.skipped.push(Skipped {
-                    path: s.path.to_string(),
-                    reason,
-                }),
-            }
-            out
-        })
+        .map(|s| scan_one(s, index, opts))
         .collect();
+    merge(parts, sources, opts)
+}
+
+/// Merge per-source outcomes (in source order) into the report's deterministic order.
+fn merge(parts: Vec<Outcome>, sources: &[Source], opts: &Options) -> Outcome {
     let mut out = Outcome::default();
     for p in parts {
         out.findings.extend(p.findings);
@@ -291,6 +378,66 @@ pub fn sort_findings(f: &mut [Finding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass scan (files without index-dependent checks scanned in the index pass)
+    /// reports exactly what the two-pass scan reports, on every fixture of the repository.
+    #[test]
+    fn single_parse_scan_equals_index_then_scan() {
+        let mut files = Vec::new();
+        let mut todo = vec![std::path::PathBuf::from("testdata")];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 100, "{} files", files.len());
+        let sources: Vec<Source> = files
+            .iter()
+            .map(|p| Source {
+                path: Arc::from(p.to_string_lossy().as_ref()),
+                data: crate::source::Data::Memory(Arc::from(std::fs::read(p).unwrap())),
+            })
+            .collect();
+        let opts = Options::default();
+        let one = scan(&sources, &opts);
+        let two = scan_with_index(&sources, &build_index(&sources, &opts), &opts);
+        let key = |o: &Outcome| {
+            o.findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.path.clone(),
+                        f.line,
+                        f.column,
+                        f.rule,
+                        f.message.clone(),
+                        f.fingerprint(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(one.findings.len() > 500, "{} findings", one.findings.len());
+        assert!(
+            one.findings
+                .iter()
+                .any(|f| f.rule == "rbac-job-creation-broad"),
+            "a binding whose role is in another file"
+        );
+        assert_eq!(key(&one), key(&two));
+        assert_eq!(one.skipped, two.skipped);
+        assert_eq!(one.stats.files, two.stats.files);
+        assert_eq!(one.stats.objects, two.stats.objects);
+        assert_eq!(
+            one.sources.keys().collect::<Vec<_>>(),
+            two.sources.keys().collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn indexed_kind_prefilter() {
