@@ -172,6 +172,7 @@ fn run_fixture(id: &str, kind: &str) -> (cronguard::scan::Outcome, String, Strin
         scan_mode: false,
         github_base_ref: None,
         discovery: cronguard::source::Discovery::default(),
+        no_cache: false,
     };
     let r = history::diff(&req, &Options::default()).unwrap();
     (r.outcome, head, target.to_string())

@@ -19,6 +19,9 @@ pub struct ScanGitArgs {
     /// Suppress the findings recorded in this baseline file (`cronguard baseline write`)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// With --base: do not use the index cache kept in the git directory
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -45,6 +48,9 @@ pub struct DiffArgs {
     /// Run as if started in DIR (the repository or a directory inside it)
     #[arg(short = 'C', long = "repo", value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// Do not use the index cache kept in the git directory (neither read nor write it)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print run counters (blobs read, files scanned) to stderr
     #[arg(long, hide = true)]
     pub stats: bool,
@@ -127,6 +133,7 @@ pub fn diff(a: &DiffArgs, io: &mut Io) -> Result<i32, Fatal> {
         scan_mode: false,
         github_base_ref: github_base_ref(),
         discovery: discovery(&common),
+        no_cache: a.no_cache,
     };
     let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     if a.stats {
@@ -190,6 +197,7 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
         scan_mode: true,
         github_base_ref: github_base_ref(),
         discovery: discovery(&common),
+        no_cache: a.git.no_cache,
     };
     let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     apply_baseline(a.git.baseline.as_deref(), &mut report.outcome, None, io)?;
