@@ -25,6 +25,7 @@ pub struct ScanGitArgs {
 }
 
 #[derive(Args, Debug)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches are booleans
 pub struct DiffArgs {
     /// Only compare files under these paths
     #[arg(value_name = "PATH")]

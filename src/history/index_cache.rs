@@ -189,7 +189,14 @@ fn to_blob(ix: &Index, len: usize) -> Blob {
                 subjects: b
                     .subjects
                     .iter()
-                    .map(|x| (x.kind.clone(), x.name.clone(), x.namespace.clone(), s(x.span)))
+                    .map(|x| {
+                        (
+                            x.kind.clone(),
+                            x.name.clone(),
+                            x.namespace.clone(),
+                            s(x.span),
+                        )
+                    })
                     .collect(),
             })
             .collect(),
@@ -249,7 +256,9 @@ fn from_blob(b: Blob) -> Option<Index> {
     let ok = |x: S| {
         x.0 <= x.1
             && x.1 <= len
-            && text.is_none_or(|t| t.is_char_boundary(x.0 as usize) && t.is_char_boundary(x.1 as usize))
+            && text.is_none_or(|t| {
+                t.is_char_boundary(x.0 as usize) && t.is_char_boundary(x.1 as usize)
+            })
     };
     let span = |x: S| Span {
         start: x.0,
@@ -506,7 +515,12 @@ mod tests {
             len,
             source: None,
             sa: vec![Sa {
-                id: (String::from("v1"), "ServiceAccount".into(), None, Some("a".into())),
+                id: (
+                    String::from("v1"),
+                    "ServiceAccount".into(),
+                    None,
+                    Some("a".into()),
+                ),
                 at,
                 automount: Some(true),
                 focus: (0, 1),
@@ -525,7 +539,12 @@ mod tests {
             bindings: Vec::new(),
             roles: Vec::new(),
             config_maps: vec![Cm {
-                id: (String::from("v1"), "ConfigMap".into(), None, Some("c".into())),
+                id: (
+                    String::from("v1"),
+                    "ConfigMap".into(),
+                    None,
+                    Some("c".into()),
+                ),
                 at: (0, 3),
                 data: Vec::new(),
             }],

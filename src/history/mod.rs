@@ -784,7 +784,13 @@ pub fn diff(req: &DiffRequest, opts: &Options) -> Result<DiffReport, String> {
     // The index contribution of every manifest blob of both sides: from the persistent
     // cache (no blob read), else read, parsed once, and cached.
     let mut icache = index_cache::IndexCache::open(&repo, opts, !req.no_cache);
-    let contribs = contributions(&repo, &[(&base, &base_m), (&head, &head_m)], &mut icache, &mut cache, opts);
+    let contribs = contributions(
+        &repo,
+        &[(&base, &base_m), (&head, &head_m)],
+        &mut icache,
+        &mut cache,
+        opts,
+    );
     let has_index = |side: &Side, p: &String| {
         contribs
             .get(&side.files[p].oid)
@@ -801,12 +807,20 @@ pub fn diff(req: &DiffRequest, opts: &Options) -> Result<DiffReport, String> {
     let base_scan: Vec<String> = if wide {
         base_m.clone()
     } else {
-        base_m.iter().filter(|p| changed.contains(*p)).cloned().collect()
+        base_m
+            .iter()
+            .filter(|p| changed.contains(*p))
+            .cloned()
+            .collect()
     };
     let head_scan: Vec<String> = if wide || req.scan_mode {
         head_m.clone()
     } else {
-        head_m.iter().filter(|p| changed.contains(*p)).cloned().collect()
+        head_m
+            .iter()
+            .filter(|p| changed.contains(*p))
+            .cloned()
+            .collect()
     };
     let (base_src, base_skip) = sources_of(&repo, &base, &base_scan, &mut cache, opts);
     let (head_src, head_skip) = sources_of(&repo, &head, &head_scan, &mut cache, opts);
