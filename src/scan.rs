@@ -48,6 +48,8 @@ pub struct Outcome {
     /// Source text of the files that have findings (for rendering snippets).
     pub sources: BTreeMap<Arc<str>, Arc<str>>,
     pub stats: Stats,
+    /// With `--baseline`: its entries that matched no finding, sorted (else `None`).
+    pub stale_baseline: Option<Vec<crate::history::baseline::Entry>>,
 }
 
 /// Does the text mention a kind the index keeps? (a cheap pre-filter, no parsing)

@@ -955,3 +955,59 @@ fn a_corrupt_or_foreign_cache_is_ignored_and_rebuilt() {
 fn reference_code(repo: &Repo) -> i32 {
     repo.diff(&["--base", "HEAD", "--no-cache"]).code
 }
+
+#[test]
+fn stale_baseline_entries_are_listed_in_the_json_report_sorted() {
+    let repo = Repo::new();
+    let c = repo.dir.join("c.yaml");
+    let cs = c.to_str().unwrap();
+    std::fs::write(&c, cronjob("backup", "0 3 * * *", "alpine:3.20", PRIV)).unwrap();
+    let bl = repo.tmp.path().join("bl.json");
+    let bls = bl.to_str().unwrap();
+    assert_eq!(cg(&["baseline", "write", "--output", bls, cs]).code, 0);
+    // No --baseline: no key. A baseline with nothing stale: an empty array.
+    let v = json(&cg(&["scan", "--format", "json", cs]));
+    assert!(v.get("stale_baseline").is_none(), "{v}");
+    let v = json(&cg(&["scan", "--baseline", bls, "--format", "json", cs]));
+    assert_eq!(v["stale_baseline"], serde_json::json!([]));
+    // Reverse the entries (a hand-edited file), then fix everything: all are stale, and
+    // the report lists them sorted whatever the file's order.
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&bl).unwrap()).unwrap();
+    let n = file["entries"].as_array().unwrap().len();
+    assert!(n >= 2, "{file}");
+    file["entries"].as_array_mut().unwrap().reverse();
+    std::fs::write(&bl, file.to_string()).unwrap();
+    std::fs::write(&c, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap();
+    let ran = cg(&["scan", "--baseline", bls, "--format", "json", cs]);
+    let stale = json(&ran)["stale_baseline"].as_array().unwrap().clone();
+    assert_eq!(stale.len(), n, "{stale:?}");
+    let key = |e: &Value| {
+        ["rule", "object", "locator", "fingerprint"].map(|k| e[k].as_str().unwrap().to_string())
+    };
+    let keys: Vec<_> = stale.iter().map(key).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(stale.iter().any(|e| e["rule"] == "privileged-container"
+        && e["object"] == "batch/CronJob/ops/backup"
+        && e["fingerprint"].as_str().unwrap().len() == 16));
+    // The same run still notes them on stderr; twice gives the same bytes.
+    assert!(
+        ran.stderr.contains("stale baseline entry"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        cg(&["scan", "--baseline", bls, "--format", "json", cs]).stdout,
+        ran.stdout
+    );
+    // In diff, only the entries of changed files can be stale.
+    repo.write("README", "x\n");
+    repo.commit("base");
+    let v = json(&repo.diff(&["--base", "HEAD", "--baseline", bls]));
+    assert_eq!(
+        v["stale_baseline"],
+        serde_json::json!([]),
+        "nothing changed"
+    );
+}

@@ -205,7 +205,8 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
     cli::finish(&report.outcome, &common, io)
 }
 
-/// Apply `--baseline FILE`: suppress matching findings; note stale entries on stderr.
+/// Apply `--baseline FILE`: suppress matching findings; note stale entries on stderr and
+/// list them in the outcome (the JSON report's `stale_baseline`).
 /// `reported`: the paths this run could report (None: everything was scanned).
 pub fn apply_baseline(
     file: Option<&Path>,
@@ -220,6 +221,10 @@ pub fn apply_baseline(
         .map_err(|e| Fatal(format!("invalid baseline {}: {e}", file.display())))?;
     let scanned = |p: &str| reported.is_none_or(|r| r(p));
     let stale = baseline::apply(&b, &mut outcome.findings, &scanned);
+    let mut listed: Vec<baseline::Entry> = stale.iter().map(|e| (*e).clone()).collect();
+    listed.sort();
+    listed.dedup();
+    outcome.stale_baseline = Some(listed);
     for e in &stale {
         writeln!(
             io.stderr,

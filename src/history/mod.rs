@@ -973,6 +973,7 @@ pub fn diff(req: &DiffRequest, opts: &Options) -> Result<DiffReport, String> {
         skipped,
         sources: sources.into_iter().collect(),
         stats: head_p.outcome.stats.clone(),
+        stale_baseline: None,
     };
     Ok(DiffReport {
         outcome,

@@ -19,6 +19,12 @@
 //!               "by_severity": {"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0}}
 //! }
 //! ```
+//! With `--baseline FILE`, a `"stale_baseline"` array (before `summary`) lists the entries
+//! of the baseline that no finding matched any more, sorted by rule, object, locator,
+//! fingerprint: `[{"rule": "privileged-container", "object": "batch/CronJob/ops/backup",
+//! "locator": "spec...privileged", "fingerprint": "9f0c3a1d5e7b2c44", "path": "deploy/cron.yaml"}]`
+//! (in `diff`, only entries of the files the change touches can be stale).
+//!
 //! `line`/`column` are 1-based (columns count characters) and point at the offending key or
 //! value; `end_*` is exclusive. Findings are sorted by path, line, column, rule. Fields are
 //! only ever added within a version.
@@ -68,13 +74,17 @@ fn summary(o: &Outcome) -> Value {
 
 /// The whole report as one value (small reports, tests).
 pub fn to_value(o: &Outcome) -> Value {
-    json!({
+    let mut v = json!({
         "version": VERSION,
         "tool": {"name": "cronguard", "version": env!("CARGO_PKG_VERSION")},
         "findings": o.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "skipped": o.skipped,
         "summary": summary(o),
-    })
+    });
+    if let Some(stale) = &o.stale_baseline {
+        v["stale_baseline"] = json!(stale);
+    }
+    v
 }
 
 /// Stream the report: one finding is built at a time, so memory does not grow with the
@@ -101,6 +111,10 @@ pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
     }
     let skipped = serde_json::to_value(&o.skipped).map_err(std::io::Error::other)?;
     writeln!(out, "  \"skipped\": {},", indent(pretty(&skipped)?, 2))?;
+    if let Some(stale) = &o.stale_baseline {
+        let stale = serde_json::to_value(stale).map_err(std::io::Error::other)?;
+        writeln!(out, "  \"stale_baseline\": {},", indent(pretty(&stale)?, 2))?;
+    }
     writeln!(out, "  \"summary\": {}", indent(pretty(&summary(o))?, 2))?;
     writeln!(out, "}}")
 }
