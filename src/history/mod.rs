@@ -148,6 +148,30 @@ impl Cache {
         self.texts.entry(oid).or_insert(t);
     }
 
+    /// Extract the workloads of these blobs in parallel (those not extracted yet), so the
+    /// [`Cache::facts`] calls that follow find them. The scan loaded these texts too, but
+    /// shares nothing with this second load: about 5% of a warm `diff` (2.5 ms of 45 ms on
+    /// 100 changed files, scripts/bench-history), 17% on 900.
+    pub fn prefetch_facts(&mut self, repo: &Repository, oids: &[Oid], opts: &Options) {
+        use rayon::prelude::*;
+        let mut todo: Vec<(Oid, Arc<str>)> = Vec::new();
+        let mut seen: HashSet<Oid> = HashSet::new();
+        for &oid in oids {
+            if self.facts.contains_key(&oid) || !seen.insert(oid) {
+                continue;
+            }
+            if let Ok(t) = self.text(repo, oid, opts.read_limits.max_file_bytes) {
+                todo.push((oid, t));
+            }
+        }
+        let done: Vec<(Oid, Arc<Vec<Facts>>)> = todo
+            .par_iter()
+            .map(|(oid, t)| (*oid, Arc::new(facts::extract(t, &opts.yaml_limits))))
+            .collect();
+        self.stats.facts_parsed += done.len();
+        self.facts.extend(done);
+    }
+
     /// The workloads of a blob, extracted once.
     pub fn facts(&mut self, repo: &Repository, oid: Oid, opts: &Options) -> Arc<Vec<Facts>> {
         if let Some(f) = self.facts.get(&oid) {
@@ -833,6 +857,8 @@ pub fn diff(req: &DiffRequest, opts: &Options) -> Result<DiffReport, String> {
     cache.stats = stats;
 
     let workloads = |side: &Side, set: &[Source], cache: &mut Cache| {
+        let oids: Vec<Oid> = set.iter().map(|s| side.files[&*s.path].oid).collect();
+        cache.prefetch_facts(&repo, &oids, opts);
         let mut m: BTreeMap<String, (String, Facts)> = BTreeMap::new();
         for s in set {
             let e = &side.files[&*s.path];
