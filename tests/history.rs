@@ -949,6 +949,24 @@ fn a_corrupt_or_foreign_cache_is_ignored_and_rebuilt() {
         assert_eq!(stats(&s)["index_cache_write_failures"], 1);
         assert!(std::fs::symlink_metadata(&cache).unwrap().is_symlink());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), good);
+        // Nor is a symlinked `cronguard/` directory (it points at a copy of the cache).
+        let dir = repo.dir.join(".git/cronguard");
+        std::fs::remove_file(&cache).unwrap();
+        std::fs::remove_dir(&dir).unwrap();
+        let outside = repo.tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("index-cache-v1.json"), &good).unwrap();
+        std::os::unix::fs::symlink(&outside, &dir).unwrap();
+        let s = repo.diff(&["--base", "HEAD", "--stats"]);
+        assert_eq!(s.stdout, reference);
+        assert_eq!(
+            stats(&s)["index_cache_hits"],
+            0,
+            "not read through a symlink"
+        );
+        assert_eq!(stats(&s)["index_cache_write_failures"], 1);
+        let names: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing written through it");
     }
 }
 

@@ -59,7 +59,7 @@ pub fn key(opts: &Options) -> String {
 pub type Contribution = Option<Arc<Index>>;
 
 pub struct IndexCache {
-    /// The cache file; `None` when disabled or unusable (symlinks).
+    /// The cache file; `None` when disabled (`--no-cache`).
     file: Option<PathBuf>,
     key: String,
     /// Contribution and text length, by blob id.
@@ -377,7 +377,8 @@ fn plain(p: &Path, dir: bool) -> Option<bool> {
 
 fn load(file: &Path, key: &str) -> HashMap<Oid, Option<(Arc<Index>, u32)>> {
     let mut out = HashMap::new();
-    if plain(file, false) != Some(true) {
+    let dir_ok = file.parent().is_some_and(|d| plain(d, true) == Some(true));
+    if !dir_ok || plain(file, false) != Some(true) {
         return out;
     }
     let Ok(meta) = std::fs::metadata(file) else {
@@ -415,8 +416,7 @@ impl IndexCache {
     /// never written.
     pub fn open(repo: &Repository, opts: &Options, enabled: bool) -> IndexCache {
         let key = key(opts);
-        let dir = repo.commondir().join(DIR);
-        let file = (enabled && plain(&dir, true) != Some(false)).then(|| dir.join(FILE));
+        let file = enabled.then(|| repo.commondir().join(DIR).join(FILE));
         let entries = file.as_deref().map(|f| load(f, &key)).unwrap_or_default();
         IndexCache {
             file,
