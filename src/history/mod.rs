@@ -4,10 +4,12 @@
 //! commit). Base files are read from the object database, never checked out; every blob is
 //! read and decoded at most once per run (a cache keyed by blob id), and only the files that
 //! differ between the two sides are scanned and compared. The cross-reference index
-//! (ServiceAccounts, RBAC, ConfigMaps) still needs every manifest of a revision: unchanged
-//! blobs are read once and shared by both sides, and parsed only when they mention an
-//! indexed kind. When the change touches an indexed object, every workload is re-checked on
-//! both sides, since a reference from an unchanged file may now resolve differently.
+//! (ServiceAccounts, RBAC, ConfigMaps) still needs every manifest of a revision: what each
+//! blob contributes to it comes from a persistent cache keyed by blob id
+//! ([`index_cache`]), so a warm run reads only the blobs it scans; a blob missing from the
+//! cache is read once for both sides and parsed only when it mentions an indexed kind.
+//! When the change touches an indexed object, every workload is re-checked on both sides,
+//! since a reference from an unchanged file may now resolve differently.
 //!
 //! Workloads are identified across revisions by (API group, kind, namespace, name)
 //! ([`crate::k8s::ObjectId::key`]), so moving or renaming a file is not an addition.
