@@ -77,7 +77,7 @@ fn hot_paths(c: &mut Criterion) {
                     workload: workload.as_ref(),
                     index: &index,
                     settings: &opts.settings,
-                    memo: Default::default(),
+                    memo: crate::rules::Memo::default(),
                 };
                 for rule in &enabled {
                     if let Check::Object(check) = rule.check {

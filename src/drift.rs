@@ -1725,7 +1725,7 @@ fn check_embedded(path: &Arc<str>, sub: &str, ns: Option<&str>, opts: &Options) 
                 workload: workload.as_ref(),
                 index: &index,
                 settings: &opts.settings,
-                memo: Default::default(),
+                memo: crate::rules::Memo::default(),
             };
             for r in &enabled {
                 r.check.run(r, &ctx, &mut findings);

@@ -21,6 +21,12 @@ impl ObjectId {
     }
     /// `kind/namespace/name` for messages.
     pub fn display(&self) -> String {
+        // A file that is not a Kubernetes object (a script): no API version, no namespace.
+        if self.api_version.is_empty() && self.namespace.is_none() && !self.kind.is_empty() {
+            if let Some(name) = &self.name {
+                return format!("{} {name}", self.kind);
+            }
+        }
         let ns = self.namespace.as_deref().unwrap_or("default");
         let name = self.name.as_deref().unwrap_or("<unnamed>");
         format!("{} {ns}/{name}", self.kind)

@@ -361,6 +361,9 @@ fn unescape(seg: &str) -> String {
 /// Where the parts of a target's JSON came from: JSON pointer prefix → YAML node.
 type Grafts = Vec<(String, NodeId)>;
 
+/// A target as JSON, with where its parts came from.
+type View = (Value, Grafts);
+
 fn key_text(doc: &Document, k: NodeId) -> Option<&str> {
     doc.node(k).kind.scalar_text()
 }
@@ -371,9 +374,9 @@ fn key_text(doc: &Document, k: NodeId) -> Option<&str> {
 #[derive(Default)]
 pub struct Views {
     /// One per pod of the workload.
-    pods: std::cell::OnceCell<Vec<(Value, Grafts)>>,
+    pods: std::cell::OnceCell<Vec<View>>,
     /// Per pod, per container: without `_pod` (index 0) and with it (index 1).
-    containers: [std::cell::OnceCell<Vec<Vec<(Value, Grafts)>>>; 2],
+    containers: [std::cell::OnceCell<Vec<Vec<View>>>; 2],
 }
 
 impl Views {

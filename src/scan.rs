@@ -48,6 +48,8 @@ pub struct Outcome {
     /// Source text of the files that have findings (for rendering snippets).
     pub sources: BTreeMap<Arc<str>, Arc<str>>,
     pub stats: Stats,
+    /// With `--baseline`: its entries that matched no finding, sorted (else `None`).
+    pub stale_baseline: Option<Vec<crate::history::baseline::Entry>>,
 }
 
 /// Does the text mention a kind the index keeps? (a cheap pre-filter, no parsing)
@@ -191,7 +193,7 @@ fn scan_loaded(
                 workload: workload.as_ref(),
                 index,
                 settings: &opts.settings,
-                memo: Default::default(),
+                memo: crate::rules::Memo::default(),
             };
             for rule in &enabled {
                 rule.check.run(rule, &ctx, &mut findings);
@@ -201,7 +203,7 @@ fn scan_loaded(
     if !opts.no_inline_suppressions {
         let known =
             |id: &str| rules::find(id).is_some() || opts.extra_rules.iter().any(|r| r.id == id);
-        crate::suppress::apply(path, text, &loaded, &enabled, &known, &mut findings);
+        crate::suppress::apply(path, text, loaded, &enabled, &known, &mut findings);
     }
     if findings.is_empty() {
         return;

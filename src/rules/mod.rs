@@ -194,13 +194,16 @@ pub struct Ctx<'a> {
     pub memo: Memo,
 }
 
+/// Findings of several rules, by rule id.
+pub type ByRule = Vec<(&'static str, Vec<Finding>)>;
+
 /// Results several rules of one object share, computed by the first rule that needs them:
 /// the ten command rules read one analysis of the commands instead of ten, and the
 /// policies one JSON view of each pod and container instead of one per policy.
 #[derive(Default)]
 pub struct Memo {
     /// Command-rule findings by rule id, taken by each rule when it runs.
-    pub command: std::cell::RefCell<Option<Vec<(&'static str, Vec<Finding>)>>>,
+    pub command: std::cell::RefCell<Option<ByRule>>,
     /// The JSON views the declarative policies evaluate.
     pub policy: crate::policy::Views,
 }
