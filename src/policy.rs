@@ -363,6 +363,9 @@ type Grafts = Vec<(String, NodeId)>;
 
 /// A target as JSON, with where its parts came from.
 type View = (Value, Grafts);
+/// Per pod, per container: one view each, shared between the policies that project the
+/// same fields.
+type PodContainerViews = std::rc::Rc<Vec<Vec<View>>>;
 
 fn key_text(doc: &Document, k: NodeId) -> Option<&str> {
     doc.node(k).kind.scalar_text()
@@ -377,9 +380,40 @@ pub struct Views {
     pods: std::cell::OnceCell<Vec<View>>,
     /// Per pod, per container: without `_pod` (index 0) and with it (index 1).
     containers: [std::cell::OnceCell<Vec<Vec<View>>>; 2],
+    /// Per set of fields: per pod, per container, the view with just those fields (the
+    /// three built-in container policies all read `securityContext`).
+    projected: std::cell::RefCell<Vec<(Vec<String>, PodContainerViews)>>,
 }
 
 impl Views {
+    fn projected_containers(&self, ctx: &Ctx, fields: &[String]) -> PodContainerViews {
+        if let Some((_, v)) = self.projected.borrow().iter().find(|(f, _)| f == fields) {
+            return v.clone();
+        }
+        let none = (Value::Null, Vec::new());
+        let views: Vec<Vec<View>> = ctx
+            .pods()
+            .iter()
+            .enumerate()
+            .map(|(i, pod)| {
+                let (pv, pg) = if fields.iter().any(|f| f == "_pod") {
+                    &self.pods(ctx)[i]
+                } else {
+                    &none
+                };
+                pod.containers
+                    .iter()
+                    .map(|c| container_view(ctx.doc, pod, pv, pg, *c, Some(fields)))
+                    .collect()
+            })
+            .collect();
+        let views = std::rc::Rc::new(views);
+        self.projected
+            .borrow_mut()
+            .push((fields.to_vec(), views.clone()));
+        views
+    }
+
     fn pods(&self, ctx: &Ctx) -> &[(Value, Grafts)] {
         self.pods
             .get_or_init(|| ctx.pods().iter().map(|p| pod_view(ctx.doc, p)).collect())
@@ -638,16 +672,10 @@ impl Policy {
                 }
             }
             Target::Container if let Some(fields) = fields => {
-                let none = (Value::Null, Vec::new());
-                for (i, pod) in ctx.pods().iter().enumerate() {
-                    let (pv, pg) = if fields.iter().any(|f| f == "_pod") {
-                        &ctx.memo.policy.pods(ctx)[i]
-                    } else {
-                        &none
-                    };
-                    for c in &pod.containers {
-                        let (v, g) = container_view(ctx.doc, pod, pv, pg, *c, Some(fields));
-                        self.eval(rule, ctx, &v, &g, Some(c), out);
+                let views = ctx.memo.policy.projected_containers(ctx, fields);
+                for (pod, views) in ctx.pods().iter().zip(views.iter()) {
+                    for (c, (v, g)) in pod.containers.iter().zip(views) {
+                        self.eval(rule, ctx, v, g, Some(c), out);
                     }
                 }
             }

@@ -54,7 +54,7 @@ pub struct Outcome {
 
 /// Does the text mention a kind the index keeps? (a cheap pre-filter, no parsing)
 fn mentions_indexed_kind(text: &str) -> bool {
-    text.match_indices("kind").any(|(i, _)| {
+    memchr::memmem::find_iter(text.as_bytes(), "kind").any(|i| {
         let rest = text[i + 4..].trim_start_matches(['"', '\'']);
         let rest = rest.strip_prefix(':').unwrap_or("");
         let rest = rest.trim_start_matches([' ', '\t', '"', '\'']);
@@ -66,7 +66,7 @@ fn mentions_indexed_kind(text: &str) -> bool {
 
 /// Go template actions: `{{` then optional `-` and spaces, then `.`, `$`, `/*` or a word.
 pub fn looks_like_template(text: &str) -> bool {
-    text.match_indices("{{").any(|(i, _)| {
+    memchr::memmem::find_iter(text.as_bytes(), "{{").any(|i| {
         let rest = text[i + 2..]
             .trim_start_matches('-')
             .trim_start_matches([' ', '\t']);

@@ -64,7 +64,16 @@ pub fn target_version(settings: &Settings) -> (u32, u32) {
 /// The bundled schema set used for a target version: the same minor version when it is
 /// bundled, else the closest bundled one (older targets use the oldest bundled set).
 pub fn schema_version(settings: &Settings) -> &'static str {
-    let target = target_version(settings);
+    // Asked once per object: the answer for the usual case (no --kubernetes-version) is
+    // computed once.
+    static DEFAULT: OnceLock<&'static str> = OnceLock::new();
+    if settings.kubernetes_version.is_none() {
+        return DEFAULT.get_or_init(|| closest_version(target_version(settings)));
+    }
+    closest_version(target_version(settings))
+}
+
+fn closest_version(target: (u32, u32)) -> &'static str {
     BUNDLED
         .iter()
         .map(|(v, _)| *v)

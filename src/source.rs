@@ -240,7 +240,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<Arc<str>, String> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err("UTF-16 encoded; convert to UTF-8 to scan it".into());
     }
-    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+    if let Some(pos) = memchr::memchr(0, &bytes) {
         return Err(format!("binary file (NUL byte at offset {pos})"));
     }
     match String::from_utf8(bytes) {

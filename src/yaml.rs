@@ -719,30 +719,54 @@ impl Document {
     /// Sequence items that are mappings with a `name` are named by it, so reordering or
     /// inserting lines elsewhere does not change it.
     pub fn locator(&self, id: NodeId) -> String {
-        let mut parts: Vec<String> = Vec::new();
+        enum Part<'a> {
+            Key(&'a str),
+            Name(&'a str),
+            Index(usize),
+        }
+        let mut parts: Vec<Part> = Vec::new();
         let mut cur = id;
         while let Some(p) = self.nodes[cur as usize].parent {
             match &self.nodes[p as usize].kind {
                 Kind::Map(entries) => {
                     if let Some((k, _)) = entries.iter().find(|(k, v)| *v == cur || *k == cur) {
                         let key = self.nodes[*k as usize].kind.scalar_text().unwrap_or("?");
-                        parts.push(format!(".{key}"));
+                        parts.push(Part::Key(key));
                     }
                 }
-                Kind::Seq(items) => {
-                    let idx = items.iter().position(|c| *c == cur).unwrap_or(0);
-                    match self.get_str(cur, "name") {
-                        Some(n) => parts.push(format!("[name={n}]")),
-                        None => parts.push(format!("[{idx}]")),
-                    }
-                }
+                Kind::Seq(items) => match self.get_str(cur, "name") {
+                    Some(n) => parts.push(Part::Name(n)),
+                    None => parts.push(Part::Index(
+                        items.iter().position(|c| *c == cur).unwrap_or(0),
+                    )),
+                },
                 Kind::Scalar { .. } => {}
             }
             cur = p;
         }
-        parts.reverse();
-        let s = parts.concat();
-        s.strip_prefix('.').map(str::to_string).unwrap_or(s)
+        let mut s = String::with_capacity(64);
+        for (n, part) in parts.iter().rev().enumerate() {
+            match part {
+                Part::Key(k) => {
+                    // `a.b`, `a[0].b`, `[0].b`: a dot before every key but a leading one.
+                    if n > 0 {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Part::Name(n) => {
+                    s.push_str("[name=");
+                    s.push_str(n);
+                    s.push(']');
+                }
+                Part::Index(i) => {
+                    use std::fmt::Write;
+                    // Writing to a String cannot fail.
+                    let _ = write!(s, "[{i}]");
+                }
+            }
+        }
+        s
     }
 
     /// Convert a subtree to JSON (for schema validation and policies), resolving scalars

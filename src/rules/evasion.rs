@@ -473,7 +473,8 @@ fn check_padding(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut off = 0usize;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
-        if content.chars().count() > MAX_LINE_LEN {
+        // A line has at most as many characters as bytes.
+        if content.len() > MAX_LINE_LEN && content.chars().count() > MAX_LINE_LEN {
             let start = o.start as usize + off;
             let span = Span::new(start, start + content.len());
             if !flagged_lines
