@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the scan's hot paths, on the bundled example manifests (one
 //! multi-document stream of a CronJob, a Job, a Deployment and a DaemonSet):
 //! YAML loading with spans, objects and workload views, the default rule set over the
-//! documents, a whole `scan_text`, and JSON rendering of the outcome.
+//! documents, strict schema validation of one document against its compiled schema, a
+//! whole `scan_text`, and JSON and SARIF rendering of the outcome.
 //!
 //! `cargo bench --bench hot_paths` (criterion; whole-run figures against the parse floor
 //! and the peers are `scripts/bench`, see docs/performance.md).
@@ -89,10 +90,27 @@ fn hot_paths(c: &mut Criterion) {
         });
     });
 
-    // Schema validation: the schema branch adds its validators as rules of the `schema`
-    // category, so they run inside `rules_over_documents` and `scan_text` once merged; a
-    // dedicated `schema_validate` bench (one document against its compiled schema) belongs
-    // here, next to these.
+    // Strict schema validation of the CronJob (the first document) against its bundled
+    // schema, compiled once outside the loop as in a scan; the JSON conversion is included
+    // (the schema rules convert each document once).
+    let (cron_doc, _, cron_obj) = prepared
+        .iter()
+        .find(|(_, _, o)| o.id.kind == "CronJob")
+        .expect("the bench stream has a CronJob");
+    let compiled = cronguard::schemas::lookup(&opts.settings, "batch/v1", "CronJob")
+        .expect("a bundled batch/v1 CronJob schema");
+    assert!(
+        compiled
+            .validator
+            .is_valid(&cron_doc.to_json(cron_obj.node)),
+        "the example CronJob is schema-valid, so the bench measures the common path"
+    );
+    c.bench_function("schema_validate", |b| {
+        b.iter(|| {
+            let json = cron_doc.to_json(black_box(cron_obj.node));
+            black_box(compiled.validator.is_valid(&json))
+        });
+    });
 
     c.bench_function("scan_text", |b| {
         b.iter(|| {
@@ -112,6 +130,13 @@ fn hot_paths(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = Vec::new();
             cronguard::report::json::write(&mut buf, &outcome).expect("write to memory");
+            black_box(buf.len())
+        });
+    });
+    c.bench_function("render_sarif", |b| {
+        b.iter(|| {
+            let mut buf = Vec::new();
+            cronguard::report::sarif::write(&mut buf, &outcome).expect("write to memory");
             black_box(buf.len())
         });
     });

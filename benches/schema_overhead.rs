@@ -1,16 +1,39 @@
 //! How much schema validation adds to a full scan.
 //!
-//! `cargo bench --bench schema_overhead` generates a deterministic corpus (benches/corpus/mod.rs;
+//! `cargo bench --bench schema_overhead` generates a deterministic corpus with the project's
+//! generator (`python3 scripts/gen_corpus.py synthetic DIR N`, the one `scripts/bench` uses;
 //! 10,000 files by default, `CRONGUARD_BENCH_FILES` to change) in a temporary directory and
 //! times, in the same run and alternating, a full scan with the default rules and the same
 //! scan with the `schema` category disabled. It prints the medians and the overhead.
 //! Discovery and reading are included (as in `cronguard scan DIR`).
 
-mod corpus;
-
 use cronguard::scan::{self, Options};
 use cronguard::source::{self, Discovery};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Runs scripts/gen_corpus.py; returns the corpus size in bytes (its second output word).
+fn generate(dir: &Path, files: usize) -> u64 {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/gen_corpus.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("synthetic")
+        .arg(dir)
+        .arg(files.to_string())
+        .output()
+        .expect("python3 runs scripts/gen_corpus.py");
+    assert!(
+        out.status.success(),
+        "gen_corpus.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|b| b.parse().ok())
+        .expect("gen_corpus.py prints `files bytes`")
+}
 
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
@@ -30,7 +53,8 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(if bench { 5 } else { 1 });
     let dir = tempfile::tempdir().expect("temp dir");
-    let bytes = corpus::generate(dir.path(), files, 42).expect("write corpus");
+    let corpus = dir.path().join("corpus");
+    let bytes = generate(&corpus, files);
     let with = Options::default();
     let mut without = Options::default();
     without
@@ -40,7 +64,7 @@ fn main() {
     let run = |opts: &Options| {
         let start = Instant::now();
         let (sources, _) =
-            source::discover(&[dir.path().to_path_buf()], &Discovery::default()).expect("walk");
+            source::discover(std::slice::from_ref(&corpus), &Discovery::default()).expect("walk");
         let out = scan::scan(&sources, opts);
         (start.elapsed(), out)
     };

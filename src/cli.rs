@@ -382,8 +382,11 @@ pub fn finish_with(
         report::github::append_summary(path, o, &rows, changes.as_deref())
             .map_err(|e| Fatal(format!("cannot write summary {}: {e}", path.display())))?;
     }
+    // Rendering is parallel too (the JSON and human reports), on `-j` threads.
+    let par = crate::util::Par::new(c.threads)
+        .map_err(|e| Fatal(format!("cannot start threads: {e}")))?;
     match c.format {
-        Format::Json => report::json::write(io.stdout, o)?,
+        Format::Json => report::json::write_par(io.stdout, o, &par)?,
         Format::Sarif => report::sarif::write(io.stdout, o)?,
         Format::Github => report::github::write(io.stdout, o)?,
         Format::Junit => report::junit::write(io.stdout, o)?,
@@ -394,7 +397,7 @@ pub fn finish_with(
                 ColorChoice::Auto => io.stdout_tty && std::env::var_os("NO_COLOR").is_none(),
             };
             let width = c.width.unwrap_or(100);
-            report::human::write(
+            report::human::write_par(
                 io.stdout,
                 o,
                 report::human::Style {
@@ -402,6 +405,7 @@ pub fn finish_with(
                     width,
                     show_suppressed: c.show_suppressed,
                 },
+                &par,
             )?;
         }
     }

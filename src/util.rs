@@ -1,5 +1,36 @@
 //! Small shared helpers.
 
+use rayon::prelude::*;
+
+/// Where a report renders its pieces in parallel: the run's thread pool (`-j N`), or
+/// rayon's global pool. Results come back in input order, so the bytes written do not
+/// depend on the thread count.
+#[derive(Default)]
+pub struct Par(Option<rayon::ThreadPool>);
+
+impl Par {
+    /// A pool of `threads` threads (`None`: the global pool, one thread per core).
+    pub fn new(threads: Option<usize>) -> Result<Par, rayon::ThreadPoolBuildError> {
+        Ok(Par(match threads {
+            None => None,
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()?,
+            ),
+        }))
+    }
+
+    /// `f` over `items` in parallel, results in input order.
+    pub fn map<T: Sync, R: Send>(&self, items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+        let run = || items.par_iter().map(&f).collect();
+        match &self.0 {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
+    }
+}
+
 /// Levenshtein distance (for "did you mean" hints).
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

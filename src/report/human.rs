@@ -407,14 +407,37 @@ fn render(f: &Finding, src: Option<&str>, sources: Option<&Sources>, style: Styl
     out
 }
 
-/// Write the whole human report.
+/// Write the whole human report (findings rendered on rayon's global pool).
 pub fn write(out: &mut dyn Write, o: &Outcome, style: Style) -> std::io::Result<()> {
-    for f in o
+    write_par(out, o, style, &crate::util::Par::default())
+}
+
+/// Write the whole human report, rendering the findings in parallel on `par`, a batch at a
+/// time, and writing them in report order.
+pub fn write_par(
+    out: &mut dyn Write,
+    o: &Outcome,
+    style: Style,
+    par: &crate::util::Par,
+) -> std::io::Result<()> {
+    let shown: Vec<&Finding> = o
         .findings
         .iter()
         .filter(|f| style.show_suppressed || f.suppressed.is_none())
-    {
-        writeln!(out, "{}", render_finding_in(f, &o.sources, style))?;
+        .collect();
+    for batch in shown.chunks(1024) {
+        let chunks: Vec<&[&Finding]> = batch.chunks(64).collect();
+        let rendered = par.map(&chunks, |chunk| {
+            let mut text = String::new();
+            for f in *chunk {
+                text.push_str(&render_finding_in(f, &o.sources, style));
+                text.push('\n');
+            }
+            text
+        });
+        for text in rendered {
+            out.write_all(text.as_bytes())?;
+        }
     }
     for s in &o.skipped {
         writeln!(out, "skipped {}: {}", clean(&s.path), clean(&s.reason))?;

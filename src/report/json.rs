@@ -31,6 +31,7 @@
 
 use crate::finding::Finding;
 use crate::scan::Outcome;
+use crate::util::Par;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -163,10 +164,24 @@ struct Report<'a> {
     summary: Value,
 }
 
-/// Stream the report: findings are serialised straight to the (buffered) output, so
-/// memory does not grow with the number of findings. The same JSON as `to_value`, with
-/// `version` and `tool` first.
+/// Write the report (findings rendered on rayon's global pool; see [`write_par`]).
 pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
+    write_par(out, o, &Par::default())
+}
+
+/// Findings per rendering task, and per batch written before the next is rendered (memory
+/// stays bounded by a batch, not by the report).
+const CHUNK: usize = 256;
+const BATCH: usize = 16 * CHUNK;
+/// Where the findings go in the report's frame. The first match is the key: a quote
+/// inside a JSON string is escaped, and `findings` precedes `skipped` and `summary`.
+const KEY: &[u8] = b"\"findings\": [";
+
+/// Write the report: the same bytes as `serde_json::to_writer_pretty(&to_value(o))` with
+/// `version` and `tool` first. Findings are serialised in parallel, a batch at a time, each
+/// one pretty-printed on its own and indented to its place in the array (JSON strings
+/// escape newlines, so every newline of a rendered finding is structural).
+pub fn write_par(out: &mut dyn Write, o: &Outcome, par: &Par) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
     let report = Report {
         version: VERSION,
@@ -174,7 +189,7 @@ pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
             name: "cronguard",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: Findings(&o.findings),
+        findings: Findings(&[]),
         skipped: &o.skipped,
         stale_baseline: o
             .stale_baseline
@@ -184,9 +199,48 @@ pub fn write(out: &mut dyn Write, o: &Outcome) -> std::io::Result<()> {
             .map_err(std::io::Error::other)?,
         summary: summary(o),
     };
-    serde_json::to_writer_pretty(&mut buf, &report).map_err(std::io::Error::other)?;
+    let frame = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
+    let at = memchr::memmem::find(&frame, KEY)
+        .ok_or_else(|| std::io::Error::other("no findings key"))?
+        + KEY.len();
+    buf.write_all(&frame[..at])?;
+    if !o.findings.is_empty() {
+        for (b, batch) in o.findings.chunks(BATCH).enumerate() {
+            let chunks: Vec<&[Finding]> = batch.chunks(CHUNK).collect();
+            let rendered = par.map(&chunks, |chunk| render_chunk(chunk));
+            for (c, bytes) in rendered.into_iter().enumerate() {
+                buf.write_all(if b == 0 && c == 0 { b"\n" } else { b",\n" })?;
+                buf.write_all(&bytes.map_err(std::io::Error::other)?)?;
+            }
+        }
+        buf.write_all(b"\n  ")?;
+    }
+    buf.write_all(&frame[at..])?;
     buf.write_all(b"\n")?;
     buf.flush()
+}
+
+/// Findings as the elements of the report's array: each pretty-printed, every line
+/// indented by four spaces, joined with `,\n` (no separator before the first).
+fn render_chunk(chunk: &[Finding]) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(chunk.len() * 1024);
+    let mut one = Vec::with_capacity(2048);
+    for (i, f) in chunk.iter().enumerate() {
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &FindingOut::of(f))?;
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(b"    ");
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &one) {
+            out.extend_from_slice(&one[start..=nl]);
+            out.extend_from_slice(b"    ");
+            start = nl + 1;
+        }
+        out.extend_from_slice(&one[start..]);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -214,5 +268,51 @@ mod tests {
         write(&mut streamed, &empty).unwrap();
         let parsed: Value = serde_json::from_slice(&streamed).unwrap();
         assert_eq!(parsed, to_value(&empty));
+    }
+
+    /// The reference: the whole report through one pretty serialiser.
+    fn serial(o: &Outcome) -> Vec<u8> {
+        let report = Report {
+            version: VERSION,
+            tool: Tool {
+                name: "cronguard",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            findings: Findings(&o.findings),
+            skipped: &o.skipped,
+            stale_baseline: o
+                .stale_baseline
+                .as_ref()
+                .map(|s| serde_json::to_value(s).unwrap()),
+            summary: summary(o),
+        };
+        let mut v = serde_json::to_vec_pretty(&report).unwrap();
+        v.push(b'\n');
+        v
+    }
+
+    #[test]
+    fn parallel_output_is_byte_identical_to_one_serialiser_at_any_thread_count() {
+        let mut o = scan_all(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: \"x\\ny\"}]\n",
+        );
+        o.skipped.push(crate::source::Skipped {
+            path: "a \"findings\": [].yaml".into(),
+            reason: "line 1: \"findings\": [x".into(),
+        });
+        let one = o.findings.clone();
+        // Enough findings to cross chunk and batch boundaries, and one past a multiple.
+        for n in [0, 1, CHUNK, CHUNK + 1, BATCH, 2 * BATCH + 3] {
+            o.findings = one.iter().cycle().take(n).cloned().collect();
+            let want = serial(&o);
+            for threads in [Some(1), Some(3), None] {
+                let mut got = Vec::new();
+                write_par(&mut got, &o, &Par::new(threads).unwrap()).unwrap();
+                assert!(
+                    got == want,
+                    "{n} findings, {threads:?} threads: output differs"
+                );
+            }
+        }
     }
 }
