@@ -54,14 +54,50 @@ pub struct Outcome {
 
 /// Does the text mention a kind the index keeps? (a cheap pre-filter, no parsing)
 fn mentions_indexed_kind(text: &str) -> bool {
+    mentions_kind(text, INDEXED_KINDS)
+}
+
+/// The kinds `k8s::WorkloadKind` knows (a pre-filter: a miss only costs a parse).
+const WORKLOAD_KINDS: &[&str] = &[
+    "CronJob",
+    "Job",
+    "Pod",
+    "PodTemplate",
+    "ReplicationController",
+    "Deployment",
+    "DaemonSet",
+    "StatefulSet",
+    "ReplicaSet",
+    "CronWorkflow",
+    "Workflow",
+    "WorkflowTemplate",
+    "ClusterWorkflowTemplate",
+    "ScaledJob",
+];
+
+/// Does the text hold `kind: K` (quoted or not) for one of `kinds`?
+fn mentions_kind(text: &str, kinds: &[&str]) -> bool {
     memchr::memmem::find_iter(text.as_bytes(), "kind").any(|i| {
         let rest = text[i + 4..].trim_start_matches(['"', '\'']);
         let rest = rest.strip_prefix(':').unwrap_or("");
         let rest = rest.trim_start_matches([' ', '\t', '"', '\'']);
-        INDEXED_KINDS.iter().any(|k| {
+        kinds.iter().any(|k| {
             rest.starts_with(k) && !rest[k.len()..].starts_with(|c: char| c.is_alphanumeric())
         })
     })
+}
+
+/// The index entries of one file.
+fn index_of(path: &Arc<str>, text: &Arc<str>, loaded: &yaml::Loaded) -> Index {
+    let mut idx = Index::default();
+    for doc in &loaded.docs {
+        if let Ok(objs) = k8s::objects(doc) {
+            for o in &objs {
+                idx.add(path, text, doc, o);
+            }
+        }
+    }
+    idx
 }
 
 /// Go template actions: `{{` then optional `-` and spaces, then `.`, `$`, `/*` or a word.
@@ -267,6 +303,13 @@ pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
             if !mentions_indexed_kind(&text) {
                 return First::Later;
             }
+            if mentions_kind(&text, WORKLOAD_KINDS) {
+                // Its workloads' checks need the whole index, so the scan pass parses it
+                // again: here, parse only the documents that can hold index entries (in a
+                // rendered chart, a few of dozens).
+                let loaded = yaml::load_matching(&text, &opts.yaml_limits, mentions_indexed_kind);
+                return First::Indexed(index_of(&s.path, &text, &loaded));
+            }
             let loaded = yaml::load(&text, &opts.yaml_limits);
             let mut idx = Index::default();
             let mut workloads = false;
@@ -450,6 +493,68 @@ mod tests {
             one.sources.keys().collect::<Vec<_>>(),
             two.sources.keys().collect::<Vec<_>>()
         );
+    }
+
+    /// The index pass parses only the indexed documents of files with workloads: the index
+    /// must be the one a whole parse gives, on every fixture and on streams built to cut
+    /// badly (a `---` in a block scalar, CRLF, `...`, a broken document, comments only).
+    #[test]
+    fn index_from_matching_documents_equals_index_from_all() {
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut todo = vec![std::path::PathBuf::from("testdata")];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    if let Ok(t) = std::fs::read_to_string(&p) {
+                        texts.push((p.to_string_lossy().into_owned(), t));
+                    }
+                }
+            }
+        }
+        let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: n}\nautomountServiceAccountToken: true\n";
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\ndata:\n  run.sh: |\n    curl x | sh\n";
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: n}\nspec: {template: {spec: {serviceAccountName: s, containers: [{name: a, image: b}]}}}\n";
+        for (i, t) in [
+            format!("{sa}---\n{job}---\n{cm}"),
+            format!("---\n{sa}---\n{job}\n---\n{cm}---\n"),
+            format!("{sa}---\n{job}").replace('\n', "\r\n"),
+            format!("# only a comment\n---\n{job}...\n{sa}---\n{cm}"),
+            format!("{job}---\nkind: [broken\n---\n{sa}---\n{cm}"),
+            format!("{cm}  more: |\n    x\n---\n{job}---\n{sa}"),
+            format!("%YAML 1.2\n---\n{sa}--- # c\n{job}--- {{kind: Role, apiVersion: rbac.authorization.k8s.io/v1, metadata: {{name: r}}}}\n"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            texts.push((format!("made-{i}.yaml"), t));
+        }
+        let opts = Options::default();
+        let mut both = 0;
+        for (path, text) in &texts {
+            let path: Arc<str> = Arc::from(path.as_str());
+            let text: Arc<str> = Arc::from(text.as_str());
+            if !(mentions_indexed_kind(&text) && mentions_kind(&text, WORKLOAD_KINDS)) {
+                continue;
+            }
+            both += 1;
+            let all = index_of(&path, &text, &yaml::load(&text, &opts.yaml_limits));
+            let some = index_of(
+                &path,
+                &text,
+                &yaml::load_matching(&text, &opts.yaml_limits, mentions_indexed_kind),
+            );
+            let show = |i: &Index| {
+                format!(
+                    "{:?} {:?} {:?} {:?}",
+                    i.service_accounts, i.bindings, i.roles, i.config_maps
+                )
+            };
+            assert_eq!(show(&all), show(&some), "{path}");
+        }
+        assert!(both >= 15, "{both} files with workloads and indexed kinds");
     }
 
     #[test]

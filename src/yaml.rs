@@ -403,15 +403,45 @@ fn scan_error_issue(e: &ScanError, base: usize, limits: &Limits) -> LoadIssue {
 /// loading resumes at the next `---` line, so one broken document does not hide the others.
 pub fn load(src: &str, limits: &Limits) -> Loaded {
     let mut out = Loaded::default();
-    let mut base = 0usize;
-    loop {
-        let resume = load_from(src, base, limits, &mut out);
-        match resume {
-            Some(next) if next > base && next < src.len() => base = next,
-            _ => break,
+    load_range(src, 0, src.len(), limits, &mut out);
+    out
+}
+
+/// Load only the documents of `src` whose text `keep` accepts: the stream is cut at its
+/// `---` lines (where the parser's documents start, and where it resumes after an error),
+/// and each piece `keep` wants is loaded on its own, with spans into the whole `src`.
+/// The index pass uses it for files whose workloads are parsed again by the scan pass: it
+/// needs only their ServiceAccounts, RBAC and ConfigMaps. Documents' `index` fields count
+/// the loaded documents only. With more pieces than `max_documents`, the whole stream is
+/// loaded (the limit then applies as in [`load`]).
+pub fn load_matching(src: &str, limits: &Limits, keep: impl Fn(&str) -> bool) -> Loaded {
+    let mut starts = vec![0];
+    while let Some(next) = next_document_start(src, *starts.last().unwrap_or(&0)) {
+        starts.push(next);
+        if starts.len() > limits.max_documents {
+            return load(src, limits);
+        }
+    }
+    starts.push(src.len());
+    let mut out = Loaded::default();
+    for w in starts.windows(2) {
+        if w[0] < w[1] && keep(&src[w[0]..w[1]]) {
+            load_range(src, w[0], w[1], limits, &mut out);
         }
     }
     out
+}
+
+/// Load the documents of `src[start..end]` (spans into `src`), resuming after errors.
+fn load_range(src: &str, start: usize, end: usize, limits: &Limits, out: &mut Loaded) {
+    let mut base = start;
+    loop {
+        let resume = load_from(src, base, end, limits, out);
+        match resume {
+            Some(next) if next > base && next < end => base = next,
+            _ => break,
+        }
+    }
 }
 
 /// Find the start of the next line that begins a document (`---`) after `from`.
@@ -436,9 +466,15 @@ fn next_document_start(src: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// Load documents from `src[base..]`; returns where to resume after an error.
-fn load_from(src: &str, base: usize, limits: &Limits, out: &mut Loaded) -> Option<usize> {
-    let text = &src[base..];
+/// Load documents from `src[base..end]`; returns where to resume after an error.
+fn load_from(
+    src: &str,
+    base: usize,
+    end: usize,
+    limits: &Limits,
+    out: &mut Loaded,
+) -> Option<usize> {
+    let text = &src[base..end];
     let options = granit_parser::options! {
         flow_nesting_limit: limits.max_depth,
         block_nesting_limit: limits.max_depth,
