@@ -279,14 +279,19 @@ pub fn locate(f: &mut Finding, text: &str, li: &LineIndex) {
     f.end_column = ec;
 }
 
+/// Text the index pass may keep for the scan pass (not reading every file twice), in
+/// bytes. A bound, so memory does not grow with the corpus.
+const KEEP_TEXT: usize = 32 << 20;
+
 /// What the index pass did with one source.
 enum First {
     /// Not parsed yet (it mentions no indexed kind, or it could not be read: the scan pass
-    /// reports why).
-    Later,
+    /// reports why). The text read for the pre-filter is kept for the scan pass while the
+    /// kept texts stay under [`KEEP_TEXT`] bytes; beyond that the scan pass reads it again.
+    Later(Option<Arc<str>>),
     /// Parsed for its index entries; it holds a workload, whose checks need the whole index,
     /// so the scan pass parses it again.
-    Indexed(Index),
+    Indexed(Index, Option<Arc<str>>),
     /// Parsed for its index entries and scanned at once, because no check of it read the
     /// index (no workload, no binding whose role must be looked up): not parsed twice.
     Done(Index, Outcome),
@@ -294,21 +299,28 @@ enum First {
 
 /// Scan sources: index pass, then the checks, in parallel, merged deterministically.
 pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
+    let kept = std::sync::atomic::AtomicUsize::new(0);
     let firsts: Vec<First> = sources
         .par_iter()
         .map(|s| {
             let Ok(text) = read_text(s, &opts.read_limits) else {
-                return First::Later;
+                return First::Later(None);
+            };
+            let keep = |text: Arc<str>| {
+                let n = text.len();
+                let total = kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+                (total <= KEEP_TEXT).then_some(text)
             };
             if !mentions_indexed_kind(&text) {
-                return First::Later;
+                return First::Later(keep(text));
             }
             if mentions_kind(&text, WORKLOAD_KINDS) {
                 // Its workloads' checks need the whole index, so the scan pass parses it
                 // again: here, parse only the documents that can hold index entries (in a
                 // rendered chart, a few of dozens).
                 let loaded = yaml::load_matching(&text, &opts.yaml_limits, mentions_indexed_kind);
-                return First::Indexed(index_of(&s.path, &text, &loaded));
+                let idx = index_of(&s.path, &text, &loaded);
+                return First::Indexed(idx, keep(text));
             }
             let loaded = yaml::load(&text, &opts.yaml_limits);
             let mut idx = Index::default();
@@ -323,7 +335,7 @@ pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
             }
             if workloads {
                 // Workload checks follow references (ServiceAccounts, ConfigMaps).
-                return First::Indexed(idx);
+                return First::Indexed(idx, keep(text.clone()));
             }
             // Scan it now against an empty index; if a check asked the index anything
             // (a binding's role), the answer needs the whole index: scan it again later.
@@ -331,23 +343,24 @@ pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
             let mut out = Outcome::default();
             scan_loaded(&s.path, &text, &loaded, &probe, opts, &mut out);
             if probe.consulted() {
-                return First::Indexed(idx);
+                return First::Indexed(idx, keep(text.clone()));
             }
             First::Done(idx, out)
         })
         .collect();
     let mut index = Index::default();
-    let mut done: Vec<Option<Outcome>> = Vec::with_capacity(firsts.len());
+    // Per source: its outcome (scanned in the index pass), or the text kept for the scan.
+    let mut done: Vec<Result<Outcome, Option<Arc<str>>>> = Vec::with_capacity(firsts.len());
     for f in firsts {
         match f {
-            First::Later => done.push(None),
-            First::Indexed(i) => {
+            First::Later(text) => done.push(Err(text)),
+            First::Indexed(i, text) => {
                 index.extend(i);
-                done.push(None);
+                done.push(Err(text));
             }
             First::Done(i, o) => {
                 index.extend(i);
-                done.push(Some(o));
+                done.push(Ok(o));
             }
         }
     }
@@ -355,7 +368,15 @@ pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
     let parts: Vec<Outcome> = sources
         .par_iter()
         .zip(done)
-        .map(|(s, d)| d.unwrap_or_else(|| scan_one(s, &index, opts)))
+        .map(|(s, d)| match d {
+            Ok(out) => out,
+            Err(Some(text)) => {
+                let mut out = Outcome::default();
+                scan_text(&s.path, &text, &index, opts, &mut out);
+                out
+            }
+            Err(None) => scan_one(s, &index, opts),
+        })
         .collect();
     merge(parts, sources, opts)
 }

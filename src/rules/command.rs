@@ -1427,40 +1427,48 @@ fn is_net_client(c: &Call) -> bool {
 }
 
 fn is_metadata(s: &str, extra: &[String]) -> Option<String> {
+    static BUILTIN: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(ind::METADATA_HOSTS).expect("literal patterns")
+        });
     let l = s.to_ascii_lowercase();
-    // Every built-in host has a digit or `metadata` in it (tested); most words have neither,
-    // and searching a dozen hosts in every word was a fifth of a whole scan.
-    let builtin: &[&str] = if l.bytes().any(|b| b.is_ascii_digit()) || l.contains("metadata") {
-        ind::METADATA_HOSTS
-    } else {
-        &[]
-    };
-    for h in builtin
-        .iter()
-        .copied()
-        .chain(extra.iter().map(String::as_str))
-    {
-        let numeric = h.starts_with(|c: char| c.is_ascii_digit())
-            && !h.contains("169.254")
-            && !h.contains("100.100");
-        let found = if numeric {
-            // `://h` or `/dev/tcp/h`, found without building those strings (a hot path).
-            l == h
-                || l.match_indices(h)
-                    .any(|(i, _)| l[..i].ends_with("://") || l[..i].ends_with("/dev/tcp/"))
-        } else {
-            l.match_indices(h).any(|(i, _)| {
-                let after = l[i + h.len()..].chars().next();
-                let before = l[..i].chars().next_back();
-                !after.is_some_and(|c| c.is_ascii_digit())
-                    && !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
-            })
-        };
-        if found {
-            return Some(h.to_string());
+    // Every built-in host has a digit or `metadata` in it (tested); most words have neither.
+    // The others are searched for all hosts at once; the first host of the list with an
+    // occurrence that counts is the answer, as when they were searched one by one.
+    if l.bytes().any(|b| b.is_ascii_digit()) || l.contains("metadata") {
+        let first = BUILTIN
+            .find_overlapping_iter(&l)
+            .filter(|m| metadata_at(&l, ind::METADATA_HOSTS[m.pattern().as_usize()], m.start()))
+            .map(|m| m.pattern().as_usize())
+            .min();
+        if let Some(i) = first {
+            return Some(ind::METADATA_HOSTS[i].to_string());
         }
     }
-    None
+    extra
+        .iter()
+        .find(|h| {
+            l.match_indices(h.as_str())
+                .any(|(i, _)| metadata_at(&l, h, i))
+        })
+        .cloned()
+}
+
+/// Does the occurrence of host `h` at byte `i` of the lowercased word `l` count? A numeric
+/// spelling (`2852039166`) only as a whole word, after `://` or after `/dev/tcp/`; a name
+/// or an address not inside a longer number or name.
+fn metadata_at(l: &str, h: &str, i: usize) -> bool {
+    let numeric = h.starts_with(|c: char| c.is_ascii_digit())
+        && !h.contains("169.254")
+        && !h.contains("100.100");
+    if numeric {
+        (i == 0 && h.len() == l.len()) || l[..i].ends_with("://") || l[..i].ends_with("/dev/tcp/")
+    } else {
+        let after = l[i + h.len()..].chars().next();
+        let before = l[..i].chars().next_back();
+        !after.is_some_and(|c| c.is_ascii_digit())
+            && !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+    }
 }
 
 /// The host of a URL-ish word (`stratum+tcp://pool.x.com:3333/p` → `pool.x.com`).
@@ -2901,6 +2909,49 @@ mod tests {
             Some("metadata.google.internal")
         );
         assert!(is_metadata("http://internal-meta/x", &["internal-meta".into()]).is_some());
+    }
+
+    /// The automaton answers as the host-by-host search it replaced (kept here as the
+    /// reference), on every host with every prefix and suffix that changes the answer.
+    #[test]
+    fn metadata_automaton_answers_as_the_host_by_host_search() {
+        fn reference(s: &str, extra: &[String]) -> Option<String> {
+            let l = s.to_ascii_lowercase();
+            ind::METADATA_HOSTS
+                .iter()
+                .copied()
+                .chain(extra.iter().map(String::as_str))
+                .find(|h| l.match_indices(h).any(|(i, _)| metadata_at(&l, h, i)))
+                .map(str::to_string)
+        }
+        let extra = vec!["internal-meta".to_string(), "10.0.0.1".to_string()];
+        let mut words = 0;
+        for h in ind::METADATA_HOSTS
+            .iter()
+            .chain(["internal-meta", "10.0.0.1"].iter())
+        {
+            for pre in [
+                "",
+                "http://",
+                "https://x@",
+                "/dev/tcp/",
+                "1",
+                ".",
+                "a",
+                "id=",
+                "http://169.254.169.254/",
+            ] {
+                for post in ["", "/latest", "1", ":80", ".x", "x2852039166"] {
+                    let w = format!("{pre}{h}{post}");
+                    for w in [w.clone(), w.to_ascii_uppercase()] {
+                        assert_eq!(is_metadata(&w, &extra), reference(&w, &extra), "{w}");
+                        words += 1;
+                    }
+                }
+            }
+        }
+        assert!(words > 700);
+        assert!(is_metadata("http://1.2.3.4/x", &extra).is_none());
     }
 
     #[test]
