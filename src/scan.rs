@@ -279,15 +279,18 @@ pub fn locate(f: &mut Finding, text: &str, li: &LineIndex) {
     f.end_column = ec;
 }
 
-/// Text the index pass may keep for the scan pass (not reading every file twice), in
-/// bytes. A bound, so memory does not grow with the corpus.
-const KEEP_TEXT: usize = 32 << 20;
+/// Text the index pass may keep for the scan pass, in bytes: a bound, so memory does not
+/// grow with the corpus. Only small files are kept: opening and reading a file again costs
+/// a few system calls, which matter for thousands of small files and not next to parsing
+/// a large one.
+const KEEP_TEXT: usize = 16 << 20;
+const KEEP_FILE: usize = 64 << 10;
 
 /// What the index pass did with one source.
 enum First {
     /// Not parsed yet (it mentions no indexed kind, or it could not be read: the scan pass
-    /// reports why). The text read for the pre-filter is kept for the scan pass while the
-    /// kept texts stay under [`KEEP_TEXT`] bytes; beyond that the scan pass reads it again.
+    /// reports why). The text read for the pre-filter is kept for the scan pass when the file
+    /// is small and the kept texts stay under [`KEEP_TEXT`] bytes; else it is read again.
     Later(Option<Arc<str>>),
     /// Parsed for its index entries; it holds a workload, whose checks need the whole index,
     /// so the scan pass parses it again.
@@ -308,6 +311,9 @@ pub fn scan(sources: &[Source], opts: &Options) -> Outcome {
             };
             let keep = |text: Arc<str>| {
                 let n = text.len();
+                if n > KEEP_FILE {
+                    return None;
+                }
                 let total = kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
                 (total <= KEEP_TEXT).then_some(text)
             };
