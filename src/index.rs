@@ -41,6 +41,33 @@ pub struct Subject {
     pub span: Span,
 }
 
+impl Subject {
+    /// Does this subject of a binding in namespace `bns` name ServiceAccount
+    /// `namespace/name`: directly, as the `system:serviceaccount:` user, or through the
+    /// groups every service account (of the namespace) is in?
+    pub fn names_service_account(&self, bns: &str, namespace: &str, name: &str) -> bool {
+        match self.kind.as_str() {
+            "ServiceAccount" => {
+                self.name == name && self.namespace.as_deref().unwrap_or(bns) == namespace
+            }
+            "User" => {
+                self.name
+                    .strip_prefix("system:serviceaccount:")
+                    .and_then(|r| r.strip_prefix(namespace))
+                    .and_then(|r| r.strip_prefix(':'))
+                    == Some(name)
+            }
+            "Group" => {
+                matches!(
+                    self.name.as_str(),
+                    "system:serviceaccounts" | "system:authenticated"
+                ) || self.name.strip_prefix("system:serviceaccounts:") == Some(namespace)
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Binding {
     pub id: ObjectId,
@@ -451,8 +478,6 @@ impl Index {
         namespace: &str,
         name: &str,
     ) -> Vec<(&Binding, &Subject)> {
-        let user = format!("system:serviceaccount:{namespace}:{name}");
-        let ns_group = format!("system:serviceaccounts:{namespace}");
         let l = self.lookup();
         let mut candidates: Vec<usize> = l
             .by_account
@@ -474,19 +499,7 @@ impl Index {
                 let bns = b.id.namespace.as_deref().unwrap_or("default");
                 b.subjects
                     .iter()
-                    .find(|s| match s.kind.as_str() {
-                        "ServiceAccount" => {
-                            s.name == name && s.namespace.as_deref().unwrap_or(bns) == namespace
-                        }
-                        "User" => s.name == user,
-                        "Group" => {
-                            matches!(
-                                s.name.as_str(),
-                                "system:serviceaccounts" | "system:authenticated"
-                            ) || s.name == ns_group
-                        }
-                        _ => false,
-                    })
+                    .find(|s| s.names_service_account(bns, namespace, name))
                     .map(|s| (b, s))
             })
             .collect()
@@ -521,25 +534,14 @@ mod tests {
 
     /// The linear search the hash tables replaced: the reference for the lookups.
     fn bindings_linear<'a>(i: &'a Index, namespace: &str, name: &str) -> Vec<(&'a str, &'a str)> {
-        let user = format!("system:serviceaccount:{namespace}:{name}");
-        let ns_group = format!("system:serviceaccounts:{namespace}");
         i.bindings
             .iter()
             .filter_map(|b| {
                 let bns = b.id.namespace.as_deref().unwrap_or("default");
-                let s = b.subjects.iter().find(|s| match s.kind.as_str() {
-                    "ServiceAccount" => {
-                        s.name == name && s.namespace.as_deref().unwrap_or(bns) == namespace
-                    }
-                    "User" => s.name == user,
-                    "Group" => {
-                        matches!(
-                            s.name.as_str(),
-                            "system:serviceaccounts" | "system:authenticated"
-                        ) || s.name == ns_group
-                    }
-                    _ => false,
-                })?;
+                let s = b
+                    .subjects
+                    .iter()
+                    .find(|s| s.names_service_account(bns, namespace, name))?;
                 Some((b.id.name.as_deref().unwrap_or(""), s.name.as_str()))
             })
             .collect()
