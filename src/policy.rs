@@ -1071,7 +1071,7 @@ mod tests {
             };
             texts.extend(pol.flagged.iter().chain(&pol.clean).map(|e| e.text.clone()));
         }
-        for entry in walkdir_yaml(std::path::Path::new("testdata/rules")) {
+        for entry in crate::rules::testing::yaml_files(std::path::Path::new("testdata/rules")) {
             texts.push(std::fs::read_to_string(entry).unwrap());
         }
         assert!(texts.len() > 50, "{} texts", texts.len());
@@ -1119,23 +1119,6 @@ mod tests {
             }
         }
         assert!(compared > 20, "only {compared} findings compared");
-    }
-
-    fn walkdir_yaml(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        let mut todo = vec![dir.to_path_buf()];
-        while let Some(d) = todo.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    todo.push(p);
-                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                    out.push(p);
-                }
-            }
-        }
-        out.sort();
-        out
     }
 
     #[test]

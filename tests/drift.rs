@@ -1,29 +1,13 @@
 //! `cronguard drift`: recorded kubectl exports, an audit log and events (testdata/drift)
 //! against the repository tree testdata/drift/repo, driven in-process.
 
-use cronguard::cli::{Io, run};
+mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn cg_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut input = stdin.as_bytes();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let r = common::cg_stdin(args, stdin);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn cg(args: &[&str]) -> (i32, String, String) {

@@ -3,29 +3,12 @@
 //! file, a Deployment, a Service, a ConfigMap and a Kustomization. cronguard must not raise
 //! a false alarm at medium or above on it, and must notice when its RBAC is widened.
 
-use cronguard::cli::{Io, run};
+mod common;
 use std::path::{Path, PathBuf};
 
 fn cg(args: &[&str]) -> (i32, String, String) {
-    let mut input: &[u8] = b"";
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let r = common::cg(args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn repo() -> PathBuf {

@@ -7,7 +7,8 @@
 //! CRONGUARD_SARIF_MULTITOOL, CRONGUARD_ACTION_VALIDATOR and CRONGUARD_PRE_COMMIT. Without
 //! them a test fails when CI=true, and is skipped with a message otherwise.
 
-use cronguard::cli::{Io, run};
+mod common;
+use common::cg;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -29,33 +30,6 @@ fn tool(var: &str, what: &str) -> Option<PathBuf> {
     );
     eprintln!("skipped: {var} is not set ({what}); scripts/test installs it");
     None
-}
-
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cg(args: &[&str]) -> Ran {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut &b""[..],
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
 }
 
 fn redact(s: &str) -> String {

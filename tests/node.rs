@@ -1,30 +1,14 @@
 //! `cronguard node`: static-pod directories built in temp dirs.
 
-use cronguard::cli::{Io, run};
+mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn cg(args: &[&str]) -> (i32, String, String) {
-    let mut input: &[u8] = b"";
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["cronguard"];
-    argv.extend_from_slice(args);
-    let code = run(
-        argv,
-        &mut Io {
-            stdin: &mut input,
-            stdout: &mut out,
-            stderr: &mut err,
-            stdout_tty: false,
-        },
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let r = common::cg(args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn kubeadm_dir() -> (tempfile::TempDir, PathBuf) {
